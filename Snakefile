@@ -1,0 +1,23 @@
+# hpotext: hyperparameter optimisation for deep text classifiers.
+# Run the default study: snakemake --cores 6 --resources gpu=1  (see README.md)
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+report: "report/workflow.rst"
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+include: "rules/final.smk"
+include: "rules/report.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        all_targets(),

@@ -1,0 +1,119 @@
+"""Study config: validation against config/schema.yaml (with defaults), experiment naming."""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from hpotext.datasets import dataset_names
+from hpotext.errors import ConfigError
+
+SCHEMA = Path(__file__).resolve().parent.parent / "config" / "schema.yaml"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def load_yaml(path: str | Path) -> dict[str, Any]:
+    try:
+        raw = yaml.safe_load(Path(path).read_text())
+    except (OSError, yaml.YAMLError) as err:
+        raise ConfigError(f"cannot read config file {path}: {err}; fix its YAML") from err
+    if not isinstance(raw, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of keys; fix its YAML")
+    return raw
+
+
+def _fill_defaults(schema: dict[str, Any], node: dict[str, Any]) -> None:
+    for key, sub in schema.get("properties", {}).items():
+        if key not in node and "default" in sub:
+            node[key] = copy.deepcopy(sub["default"])
+        if isinstance(node.get(key), dict) and sub.get("type") == "object":
+            _fill_defaults(sub, node[key])
+
+
+def _coerce(schema: dict[str, Any], node: dict[str, Any]) -> None:
+    """Command-line values arrive as strings (``--config data={max_rows: 0}``): parse scalars
+    whose schema type is a number or boolean, and read an empty value as the empty string."""
+    for key, sub in schema.get("properties", {}).items():
+        if key not in node:
+            continue
+        value, kind = node[key], sub.get("type")
+        if value is None and kind == "string":
+            node[key] = ""
+        elif isinstance(value, str) and kind in ("integer", "number", "boolean"):
+            parsed = yaml.safe_load(value) if value.strip() else value
+            if isinstance(parsed, int | float | bool):
+                node[key] = parsed
+        elif isinstance(value, dict) and kind == "object":
+            _coerce(sub, value)
+
+
+def _where(error: jsonschema.ValidationError) -> str:
+    path = ".".join(str(p) for p in error.absolute_path)
+    if error.validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        key = ".".join([path, extra[0]]) if path else extra[0]
+        return f"unknown config key '{key}'"
+    return f"config key '{path or '<top>'}'"
+
+
+def validate_config(config: dict[str, Any], schema_path: str | Path = SCHEMA) -> dict[str, Any]:
+    """Return a validated copy of ``config`` with schema defaults filled in.
+
+    Raises ConfigError naming the first offending key (in document order) and how to fix it.
+    """
+    schema = load_yaml(schema_path)
+    config = copy.deepcopy(config)
+    _coerce(schema, config)
+    _fill_defaults(schema, config)
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.path])
+    if errors:
+        err = errors[0]
+        if err.validator == "additionalProperties":
+            valid = sorted(err.schema.get("properties", {}))
+            raise ConfigError(f"{_where(err)}; valid keys there: {', '.join(valid)}")
+        raise ConfigError(
+            f"{_where(err)}: {err.message}; fix it in config/config.yaml or on --config"
+        )
+    _check_dataset(config)
+    return config
+
+
+def _check_dataset(config: dict[str, Any]) -> None:
+    data = config["data"]
+    if data["val_fraction"] + data["test_fraction"] >= 0.9:
+        raise ConfigError(
+            "data.val_fraction + data.test_fraction must leave at least 10 % for training; "
+            "lower them"
+        )
+    name = config["dataset"]
+    if is_registered(name):
+        return
+    path = Path(name)
+    if not path.is_file():
+        raise ConfigError(
+            f"dataset '{name}' is neither a shipped dataset ({', '.join(dataset_names())}) nor an "
+            "existing file; pass a registry name or the path of a csv/tsv/jsonl/parquet file"
+        )
+
+
+def is_registered(dataset: str) -> bool:
+    return dataset in dataset_names()
+
+
+def experiment_name(config: dict[str, Any]) -> str:
+    """results/<experiment>/: the configured name, else the dataset name or the file's stem."""
+    name = config.get("experiment") or (
+        config["dataset"] if is_registered(config["dataset"]) else Path(config["dataset"]).stem
+    )
+    if not _NAME.match(name):
+        raise ConfigError(
+            f"experiment name '{name}' must use letters, digits, '_', '-' or '.'; "
+            "set config key 'experiment' to such a name"
+        )
+    return str(name)

@@ -1,0 +1,360 @@
+"""Datasets: clean a read table, split it stratified, take the search subset, write parquet.
+
+Every problem with the user's data raises :class:`hpotext.errors.DataError` with one sentence
+that names the file, column or class at fault and says how to fix it. Output files are written
+to a temporary name in the same folder and moved into place only after everything validated.
+Reading files lives in :mod:`hpotext.tables`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hpotext.errors import DataError
+from hpotext.tables import (
+    SPLITS,
+    list_columns,
+    short,
+    to_labels,
+    to_text,
+)
+
+# --------------------------------------------------------------------------- cleaning
+
+
+@dataclass
+class CleanReport:
+    """How many rows :func:`clean_table` dropped and why."""
+
+    rows_in: int
+    dropped_empty_text: int
+    dropped_missing_label: int
+    rows_out: int
+
+
+def clean_table(
+    df: pd.DataFrame, max_dropped_fraction: float = 0.2, source: str = "dataset"
+) -> tuple[pd.DataFrame, CleanReport]:
+    """Drop rows with an empty text or no label, strip whitespace, and require two classes.
+
+    A row with both an empty text and no label counts as an empty text.
+    """
+    if not 0.0 <= max_dropped_fraction <= 1.0:
+        raise DataError(
+            f"data.max_dropped_fraction is {max_dropped_fraction!r}; set it to a number "
+            "between 0 and 1"
+        )
+    for col in ("text", "label"):
+        if col not in df.columns:
+            raise DataError(
+                f"{source} has no column '{col}' (columns: {list_columns(df.columns)}); "
+                "give a table with columns text and label"
+            )
+    rows_in = len(df)
+    if rows_in == 0:
+        raise DataError(f"{source} has no rows; add rows of text and label")
+    texts = to_text(df["text"]).map(lambda t: None if t is None else t.strip())
+    labels = to_labels(df["label"]).map(lambda lab: None if lab is None else lab.strip())
+    empty_text = texts.isna() | (texts == "")
+    missing_label = ~empty_text & (labels.isna() | (labels == ""))
+    n_text, n_label = int(empty_text.sum()), int(missing_label.sum())
+    dropped = n_text + n_label
+    if dropped > max_dropped_fraction * rows_in:
+        raise DataError(
+            f"{source} would lose {dropped} of {rows_in} rows ({dropped / rows_in:.0%}: "
+            f"{n_text} with an empty text, {n_label} without a label), more than "
+            f"data.max_dropped_fraction = {max_dropped_fraction:g}; check that data.text_column "
+            "and data.label_column name the right columns, fix those rows, or raise "
+            "data.max_dropped_fraction"
+        )
+    keep = (~empty_text & ~missing_label).to_numpy()
+    out = pd.DataFrame({"text": texts[keep].to_numpy(), "label": labels[keep].to_numpy()})
+    if "split" in df.columns:
+        out["split"] = df["split"].to_numpy()[keep]
+    counts = out["label"].value_counts()
+    if len(counts) < 2:
+        found = ", ".join(f"'{short(c, 30)}' ({n} rows)" for c, n in counts.items()) or "none"
+        raise DataError(
+            f"{source} has fewer than two classes after cleaning (found: {found}); a classifier "
+            "needs at least two, so check data.label_column or add examples of other classes"
+        )
+    report = CleanReport(rows_in, n_text, n_label, len(out))
+    return out, report
+
+
+# --------------------------------------------------------------------------- splitting
+
+
+def check_fractions(val_fraction: float, test_fraction: float) -> None:
+    """Raise DataError unless both fractions are in (0, 1) and leave rows for training."""
+    for key, value in (("data.val_fraction", val_fraction), ("data.test_fraction", test_fraction)):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if not ok or not 0.0 < float(value) < 1.0 or math.isnan(float(value)):
+            raise DataError(f"{key} is {value!r}; set it to a number between 0 and 1, e.g. 0.1")
+    if val_fraction + test_fraction >= 1.0:
+        raise DataError(
+            f"data.val_fraction + data.test_fraction is {val_fraction + test_fraction:g}, which "
+            "leaves no rows for training; make their sum less than 1, e.g. 0.1 each"
+        )
+
+
+def _round(x: float) -> int:
+    return int(math.floor(x + 0.5))
+
+
+def _counts(n: int, fractions: tuple[float, ...]) -> tuple[int, ...] | None:
+    """Held-out rows per fraction for a class of size n: round(n * f) and at least 1 each,
+    leaving at least 1 row for train (taken from the largest share); None if n is too small."""
+    if n < len(fractions) + 1:
+        return None
+    taken = [max(1, _round(n * f)) for f in fractions]
+    while n - sum(taken) < 1:
+        taken[taken.index(max(taken))] -= 1
+    return tuple(taken)
+
+
+def _stratified_take(
+    labels: pd.Series, fractions: tuple[float, ...], seed: int, source: str, what: str
+) -> list[np.ndarray]:
+    """Row positions held out for each fraction, stratified by label; the rest stays in train."""
+    values = labels.to_numpy()
+    classes = {label: np.flatnonzero(values == label) for label in sorted(set(values))}
+    small = {c: len(idx) for c, idx in classes.items() if _counts(len(idx), fractions) is None}
+    if small:
+        label, n = next(iter(small.items()))
+        more = len(small) - 1
+        others = f" (and {more} more class{'es' if more > 1 else ''})" if more else ""
+        splits = "train, val and test" if len(fractions) == 2 else "train and val"
+        raise DataError(
+            f"class '{short(label, 40)}' of {source} has only {n} {what}{others}, too few to put "
+            f"at least one in each of {splits} (needs {len(fractions) + 1}); add examples of "
+            "it, or drop or merge the class"
+        )
+    rng = np.random.default_rng(seed)
+    held: list[list[np.ndarray]] = [[] for _ in fractions]
+    for idx in classes.values():
+        sizes = _counts(len(idx), fractions)
+        assert sizes is not None
+        perm = rng.permutation(idx)
+        start = 0
+        for i, size in enumerate(sizes):
+            held[i].append(perm[start : start + size])
+            start += size
+    return [np.sort(np.concatenate(parts)) for parts in held]
+
+
+def _frame(df: pd.DataFrame, positions: np.ndarray | None = None) -> pd.DataFrame:
+    part = df if positions is None else df.iloc[positions]
+    return part[["text", "label"]].reset_index(drop=True)
+
+
+def split_table(
+    df: pd.DataFrame, val_fraction: float, test_fraction: float, seed: int, source: str = "dataset"
+) -> dict[str, pd.DataFrame]:
+    """Split into train/val/test, stratified by label and deterministic for ``seed``.
+
+    Each class gets round(n * fraction) rows (at least one) in val and test, the rest in train.
+    A ``split`` column, when present, is honoured; missing val rows are carved from train.
+    """
+    check_fractions(val_fraction, test_fraction)
+    df = df.reset_index(drop=True)
+    if "split" not in df.columns:
+        val_pos, test_pos = _stratified_take(
+            df["label"], (val_fraction, test_fraction), seed, source, "examples"
+        )
+        is_train = np.ones(len(df), dtype=bool)
+        is_train[val_pos] = False
+        is_train[test_pos] = False
+        return {
+            "train": _frame(df, np.flatnonzero(is_train)),
+            "val": _frame(df, val_pos),
+            "test": _frame(df, test_pos),
+        }
+    split = df["split"].astype(str).str.strip().str.lower()
+    bad = sorted(set(split) - set(SPLITS))
+    if bad:
+        raise DataError(
+            f"the split column of {source} has values other than train/val/test "
+            f"({', '.join(repr(short(b, 20)) for b in bad[:5])}); fix those rows or unset "
+            "data.split_column"
+        )
+    for name in ("train", "test"):
+        if not (split == name).any():
+            raise DataError(
+                f"the split column of {source} marks no rows '{name}'; mark some rows {name} or "
+                "unset data.split_column to split randomly"
+            )
+    train = df[split == "train"].reset_index(drop=True)
+    missing = sorted(set(df["label"]) - set(train["label"]))
+    if missing:
+        raise DataError(
+            f"class '{short(missing[0], 40)}' of {source} has no rows marked train in the split "
+            "column; mark some of its rows train or drop the class"
+        )
+    out = {"test": _frame(df[split == "test"])}
+    if (split == "val").any():
+        out["val"] = _frame(df[split == "val"])
+        out["train"] = _frame(train)
+        return {k: out[k] for k in SPLITS}
+    (val_pos,) = _stratified_take(
+        train["label"], (val_fraction / (1.0 - test_fraction),), seed, source, "rows marked train"
+    )
+    is_train = np.ones(len(train), dtype=bool)
+    is_train[val_pos] = False
+    return {
+        "train": _frame(train, np.flatnonzero(is_train)),
+        "val": _frame(train, val_pos),
+        "test": out["test"],
+    }
+
+
+def search_subset(train: pd.DataFrame, fraction: float, seed: int) -> pd.DataFrame:
+    """A stratified ``fraction`` of the train split; every class keeps at least one example."""
+    ok = isinstance(fraction, int | float) and not isinstance(fraction, bool)
+    if not ok or math.isnan(float(fraction)) or not 0.0 < float(fraction) <= 1.0:
+        raise DataError(
+            f"the search subset fraction (data.search_fraction) is {fraction!r}; set it to a "
+            "number in (0, 1], e.g. 0.25, or 1 to search on the whole train split"
+        )
+    train = train.reset_index(drop=True)
+    if fraction >= 1.0:
+        return train.copy()
+    rng = np.random.default_rng(seed)
+    keep: list[np.ndarray] = []
+    labels = train["label"].to_numpy()
+    for label in sorted(set(labels)):
+        idx = np.flatnonzero(labels == label)
+        keep.append(rng.permutation(idx)[: max(1, _round(len(idx) * fraction))])
+    rows = np.sort(np.concatenate(keep)) if keep else np.array([], dtype=int)
+    return train.iloc[rows].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- files
+
+
+@dataclass
+class DatasetInfo:
+    """Summary of a prepared dataset, stored next to its splits as dataset.json."""
+
+    name: str
+    rows: int  # after cleaning
+    classes: list[str]  # sorted label names; the class index is the position in this list
+    split_sizes: dict[str, int]
+    class_counts: dict[str, int]
+    dropped: CleanReport
+
+    def to_json(self, path: str | Path) -> None:
+        """Write this summary as JSON (atomically)."""
+        text = json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n"
+        with _atomic_path(path) as tmp:
+            tmp.write_text(text, encoding="utf-8")
+
+    @classmethod
+    def from_json(cls, path: str | Path) -> DatasetInfo:
+        """Read a summary written by :meth:`to_json`."""
+        try:
+            raw = json.loads(Path(path).read_text(encoding="utf-8"))
+            return cls(
+                name=str(raw["name"]),
+                rows=int(raw["rows"]),
+                classes=[str(c) for c in raw["classes"]],
+                split_sizes={str(k): int(v) for k, v in raw["split_sizes"].items()},
+                class_counts={str(k): int(v) for k, v in raw["class_counts"].items()},
+                dropped=CleanReport(**{k: int(v) for k, v in raw["dropped"].items()}),
+            )
+        except FileNotFoundError:
+            raise DataError(
+                f"dataset summary '{path}' does not exist; run the data preparation step first"
+            ) from None
+        except (ValueError, KeyError, TypeError, AttributeError) as err:
+            raise DataError(
+                f"dataset summary '{path}' is not valid ({short(err, 80)}); delete it and run "
+                "the data preparation step again"
+            ) from None
+
+
+@contextmanager
+def _atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; move it into place only if the block succeeds."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_parquet_atomic(df: pd.DataFrame, path: str | Path) -> None:
+    """Write ``df`` (without its index) to parquet via a temporary file and ``os.replace``."""
+    with _atomic_path(path) as tmp:
+        df.to_parquet(tmp, index=False)
+
+
+def load_split(path: str | Path) -> pd.DataFrame:
+    """Read a split written by :func:`prepare_dataset` (columns text, label as str)."""
+    if not Path(path).is_file():
+        raise DataError(f"split file '{path}' does not exist; run the data preparation step first")
+    try:
+        df = pd.read_parquet(path)
+    except (ValueError, OSError) as err:
+        raise DataError(
+            f"split file '{path}' is not readable parquet ({short(err, 80)}); delete it and run "
+            "the data preparation step again"
+        ) from None
+    if "text" not in df.columns or "label" not in df.columns:
+        raise DataError(
+            f"split file '{path}' has no text/label columns "
+            f"(columns: {list_columns(df.columns)}); delete it and run data preparation again"
+        )
+    return pd.DataFrame(
+        {"text": df["text"].astype(str).to_numpy(), "label": df["label"].astype(str).to_numpy()}
+    )
+
+
+def prepare_dataset(
+    source: pd.DataFrame,
+    name: str,
+    out_dir: str | Path,
+    val_fraction: float = 0.1,
+    test_fraction: float = 0.1,
+    seed: int = 0,
+    max_dropped_fraction: float = 0.2,
+) -> DatasetInfo:
+    """Clean and split ``source``; write {train,val,test}.parquet and dataset.json to ``out_dir``.
+
+    Nothing is written unless every check passes; files are moved into place with os.replace
+    and dataset.json goes last, so its presence means the splits are complete.
+    """
+    check_fractions(val_fraction, test_fraction)
+    what = f"dataset '{name}'"
+    cleaned, report = clean_table(source, max_dropped_fraction, source=what)
+    splits = split_table(cleaned, val_fraction, test_fraction, seed, source=what)
+    counts = cleaned["label"].value_counts()
+    classes = sorted(str(c) for c in counts.index)
+    info = DatasetInfo(
+        name=name,
+        rows=len(cleaned),
+        classes=classes,
+        split_sizes={k: len(v) for k, v in splits.items()},
+        class_counts={c: int(counts[c]) for c in classes},
+        dropped=report,
+    )
+    out = Path(out_dir)
+    with ExitStack() as stack:  # all splits are written before any is moved into place
+        for split_name, frame in splits.items():
+            tmp = stack.enter_context(_atomic_path(out / f"{split_name}.parquet"))
+            frame.to_parquet(tmp, index=False)
+    info.to_json(out / "dataset.json")
+    return info

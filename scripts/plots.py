@@ -1,0 +1,14 @@
+"""Learning curves and the confusion matrix of the default config."""
+
+from hpotext.pipeline import default_figures
+from hpotext.scripting import run_step
+
+snakemake = globals()["snakemake"]
+run_step(
+    snakemake,
+    default_figures,
+    curve_paths=list(snakemake.input.curves),
+    metric_paths=list(snakemake.input.metrics),
+    curves_out=snakemake.output.curves,
+    confusion_out=snakemake.output.confusion,
+)

@@ -1,0 +1,17 @@
+"""Validate and split the dataset; build the vocabulary from the train split."""
+
+from pathlib import Path
+
+from hpotext.pipeline import prepare
+from hpotext.scripting import run_step
+
+snakemake = globals()["snakemake"]
+run_step(
+    snakemake,
+    prepare,
+    source=snakemake.input.source,
+    name=snakemake.wildcards.exp,
+    out_dir=str(Path(snakemake.output.train).parent),
+    data_cfg=snakemake.params.data,
+    text_cfg=snakemake.params.text,
+)

@@ -1,0 +1,14 @@
+"""Take the stratified search subset of the train split."""
+
+from hpotext.pipeline import subset
+from hpotext.scripting import run_step
+
+snakemake = globals()["snakemake"]
+run_step(
+    snakemake,
+    subset,
+    train_path=snakemake.input.train,
+    out_path=snakemake.output.subset,
+    fraction=snakemake.params.fraction,
+    seed=snakemake.params.seed,
+)

@@ -1,0 +1,86 @@
+"""Config validation against config/schema.yaml: defaults, one-sentence errors naming the key."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from hpotext.config import experiment_name, validate_config
+from hpotext.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def base() -> dict:
+    return yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+
+
+def test_shipped_configs_validate_and_fill_defaults() -> None:
+    for name in ("config.yaml", "test.yaml"):
+        cfg = validate_config(yaml.safe_load((ROOT / "config" / name).read_text()))
+        assert cfg["data"]["val_fraction"] == 0.1
+        assert cfg["train"]["optimizer"] == "adamw"
+        assert cfg["model"]["name"] in ("lstm", "boe")
+    assert experiment_name(validate_config(base())) == "vader"
+
+
+def test_every_schema_key_has_description_and_default() -> None:
+    schema = yaml.safe_load((ROOT / "config" / "schema.yaml").read_text())
+
+    def walk(node: dict, path: str) -> None:
+        for key, sub in node.get("properties", {}).items():
+            assert "description" in sub, f"{path}{key} lacks a description"
+            assert "default" in sub, f"{path}{key} lacks a default"
+            walk(sub, f"{path}{key}.")
+
+    walk(schema, "")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda c: c["train"].update(lrr=0.1), "unknown config key 'train.lrr'"),
+        (lambda c: c.update(epochs=3), "unknown config key 'epochs'"),
+        (lambda c: c["train"].update(lr=-1), "config key 'train.lr'"),
+        (lambda c: c["train"].update(epochs="ten"), "config key 'train.epochs'"),
+        (lambda c: c["train"].update(batch_size=0), "config key 'train.batch_size'"),
+        (lambda c: c["data"].update(search_fraction=1.5), "config key 'data.search_fraction'"),
+        (lambda c: c["model"].update(name="gpt"), "config key 'model.name'"),
+        (lambda c: c["final"].update(seeds=[]), "config key 'final.seeds'"),
+        (lambda c: c["data"].update(val_fraction=0.5, test_fraction=0.45), "at least 10 %"),
+        (lambda c: c.update(dataset="no/such/file.csv"), "neither a shipped dataset"),
+        (lambda c: c.update(experiment="bad name!"), "experiment name"),
+    ],
+)
+def test_bad_config_gives_one_sentence_naming_the_key(change, message: str) -> None:
+    cfg = copy.deepcopy(base())
+    change(cfg)
+    with pytest.raises(ConfigError, match=message) as err:
+        experiment_name(validate_config(cfg))
+    assert "\n" not in str(err.value)
+
+
+def test_user_file_names_the_experiment(tmp_path) -> None:
+    path = tmp_path / "my_reviews.csv"
+    path.write_text("text,label\na,b\n")
+    cfg = validate_config({**base(), "dataset": str(path)})
+    assert experiment_name(cfg) == "my_reviews"
+    assert experiment_name({**cfg, "experiment": "run1"}) == "run1"
+
+
+def test_command_line_strings_are_coerced() -> None:
+    """What `--config data={max_rows: 0} experiment=` hands over: strings and None."""
+    cfg = base()
+    cfg["data"] = {"max_rows": "0", "val_fraction": "0.2", "split_column": None}
+    cfg["text"] = {"lowercase": "false"}
+    cfg["experiment"] = None
+    out = validate_config(cfg)
+    assert out["data"]["max_rows"] == 0 and out["data"]["val_fraction"] == 0.2
+    assert out["data"]["split_column"] == "" and out["text"]["lowercase"] is False
+    assert experiment_name(out) == "vader"
+    cfg["data"] = {"max_rows": "many"}
+    with pytest.raises(ConfigError, match="config key 'data.max_rows'"):
+        validate_config(cfg)

