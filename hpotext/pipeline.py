@@ -251,18 +251,22 @@ def write_json(obj: Any, path: str | Path) -> None:
 
 
 def default_figures(
-    curve_paths: list[str], metric_paths: list[str], curves_out: str, confusion_out: str
+    curve_paths: list[str],
+    metric_paths: list[str],
+    curves_out: str,
+    confusion_out: str,
+    label: str = "default config",
 ) -> None:
     """Learning curves of every seed; the confusion matrix summed over seeds."""
     from hpotext import plots
 
     curves = pd.concat([pd.read_parquet(p) for p in curve_paths], ignore_index=True)
-    plots.learning_curves(curves, curves_out, title="default config: learning curves per seed")
+    plots.learning_curves(curves, curves_out, title=f"{label}: learning curves per seed")
     runs = [json.loads(Path(p).read_text()) for p in metric_paths]
     total = np.sum([np.asarray(r["confusion"]) for r in runs], axis=0)
     plots.confusion(
         total,
         runs[0]["classes"],
         confusion_out,
-        title=f"test confusion, summed over {len(runs)} seeds",
+        title=f"{label}: test confusion, summed over {len(runs)} seeds",
     )

@@ -88,3 +88,35 @@ def benchmark_bars(
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8)
     _save(fig, path)
+
+
+def search_trace(trials: pd.DataFrame, path: str | Path, title: str = "") -> None:
+    """Validation accuracy of every finished trial against cumulative epochs, coloured by
+    fidelity, with the incumbent (best at the highest fidelity so far) as a step line."""
+    done = trials[trials["status"] != "pending"].sort_values("finished_at").copy()
+    done["spent"] = done["epochs_trained"].cumsum()
+    done["accuracy"] = 1.0 - done["objective"].astype(float)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ok = done[done["accuracy"].notna()]
+    points = ax.scatter(ok["spent"], ok["accuracy"], c=ok["fidelity"], cmap="viridis", s=18)
+    fig.colorbar(points, ax=ax, label="fidelity (epochs)")
+    best_x, best_y, top, best = [], [], 0, float("nan")
+    for spent, fid, acc in zip(ok["spent"], ok["fidelity"], ok["accuracy"], strict=True):
+        if fid > top or (fid == top and acc > best):
+            top, best = fid, acc
+        best_x.append(spent)
+        best_y.append(best)
+    ax.step(best_x, best_y, where="post", color="black", label="incumbent")
+    failed = done[done["accuracy"].isna()]
+    if len(failed):
+        ax.scatter(
+            failed["spent"],
+            [ax.get_ylim()[0]] * len(failed),
+            marker="x",
+            color="red",
+            label="failed / diverged",
+        )
+    ax.set(xlabel="epochs spent by the search", ylabel="validation accuracy", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    _save(fig, path)

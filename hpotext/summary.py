@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import statistics
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from scipy import stats
 
 from hpotext.data import DatasetInfo
 from hpotext.pipeline import write_json
@@ -36,27 +39,97 @@ def stage_seconds(benchmark_files: Sequence[str]) -> dict[str, float]:
     """Wall seconds per stage, summed over the rule's jobs, from Snakemake ``benchmark:`` files."""
     totals: dict[str, float] = {}
     for path in benchmark_files:
-        stage = re.sub(r"_seed\d+$", "", Path(path).stem)
+        stage = re.sub(r"(_(tuned|default))?(_seed\d+|_w\d+)$", "", Path(path).stem)
         seconds = float(pd.read_csv(path, sep="\t")["s"].sum())
         totals[stage] = round(totals.get(stage, 0.0) + seconds, 2)
     totals["total"] = round(sum(totals.values()), 2)
     return totals
 
 
+def compare(tuned: Sequence[float], default: Sequence[float], seed: int = 0) -> dict[str, Any]:
+    """Does tuned beat default beyond seed noise? Welch's t-test and a bootstrap 95 % CI.
+
+    "Beyond seed noise" means a positive mean difference whose bootstrap CI excludes zero and
+    whose one-sided Welch p-value is below 0.05 (both need at least two seeds per side).
+    """
+    a, b = np.asarray(tuned, float), np.asarray(default, float)
+    diff = float(a.mean() - b.mean())
+    out: dict[str, Any] = {"mean_difference": diff, "welch_p_one_sided": None, "ci95": None}
+    if len(a) < 2 or len(b) < 2:
+        out["significant"] = False
+        return out
+    if np.ptp(np.concatenate([a, b])) == 0:
+        p = 1.0
+    else:
+        p = float(stats.ttest_ind(a, b, equal_var=False, alternative="greater").pvalue)
+        p = 1.0 if math.isnan(p) else p  # zero variance on both sides
+    rng = np.random.default_rng(seed)
+    boots = rng.choice(a, (5000, len(a))).mean(1) - rng.choice(b, (5000, len(b))).mean(1)
+    low, high = (float(v) for v in np.quantile(boots, [0.025, 0.975]))
+    out.update(
+        welch_p_one_sided=p, ci95=[low, high], significant=bool(diff > 0 and low > 0 and p < 0.05)
+    )
+    return out
+
+
+def best_epoch_warnings(curve_files: Sequence[str], label: str) -> list[str]:
+    """Tuning-playbook check: a best epoch in the first or last 20 % of training is suspicious."""
+    warnings = []
+    for path in curve_files:
+        curve = pd.read_parquet(path)
+        epochs, best = int(curve["epoch"].max()), int(curve.loc[curve["best"], "epoch"].iloc[0])
+        seed = int(curve["seed"].iloc[0])
+        if epochs >= 5 and best > math.ceil(0.8 * epochs):
+            warnings.append(
+                f"{label} seed {seed}: best epoch {best} of {epochs} is in the last "
+                "20 %; more epochs (a higher max fidelity) would likely help"
+            )
+        elif epochs >= 5 and best <= math.floor(0.2 * epochs):
+            warnings.append(
+                f"{label} seed {seed}: best epoch {best} of {epochs} is in the first "
+                "20 %; it overfits early (regularise more, lower the learning rate)"
+            )
+    return warnings
+
+
+def search_stats(trials_path: str, incumbent_path: str) -> dict[str, Any]:
+    trials = pd.read_parquet(trials_path)
+    best = json.loads(Path(incumbent_path).read_text())
+    status = trials["status"].value_counts().to_dict()
+    return {
+        "optimizer": best["optimizer"],
+        "trials": len(trials),
+        "completed": int(status.get("completed", 0)),
+        "stopped_early": int(status.get("stopped", 0)),
+        "failed": int(status.get("failed", 0) + status.get("diverged", 0)),
+        "epochs_trained": int(trials["epochs_trained"].sum()),
+        "cost_seconds": round(float(trials["cost_seconds"].sum()), 1),
+        "best_val": best["val_accuracy"],
+        "best_trial": best["trial_id"],
+        "best_fidelity": best["fidelity"],
+    }
+
+
 def summarize(
     experiment: str,
     info_path: str,
     subset_path: str,
+    tuned_metrics: Sequence[str],
     default_metrics: Sequence[str],
     seeds: Sequence[int],
     tfidf_path: str,
+    trials_path: str,
+    incumbent_path: str,
+    default_config_path: str,
+    curve_files: Sequence[str],
     benchmarks: Sequence[str],
-    default_config: dict[str, Any],
+    optimizer: str,
     json_out: str,
     md_out: str,
 ) -> dict[str, Any]:
     info = DatasetInfo.from_json(info_path)
     tfidf = json.loads(Path(tfidf_path).read_text())
+    tuned, default = seed_stats(tuned_metrics, seeds), seed_stats(default_metrics, seeds)
     summary: dict[str, Any] = {
         "experiment": experiment,
         "dataset": {
@@ -67,9 +140,24 @@ def summarize(
             "search_subset_rows": len(pd.read_parquet(subset_path)),
             "dropped_rows": info.dropped.rows_in - info.dropped.rows_out,
         },
-        "default_config": default_config,
-        "default_config_test": seed_stats(default_metrics, seeds),
+        "selected_optimizer": {
+            "name": optimizer,
+            "reason": "search.optimizer in the config (no selection stage yet)",
+        },
+        "best_config": json.loads(Path(incumbent_path).read_text())["config"],
+        "default_config": json.loads(Path(default_config_path).read_text())["config"],
+        "test": tuned,
+        "default_config_test": default,
         "tfidf_baseline_test": tfidf["test"],
+        "tuned_vs_default": {
+            m: compare(list(tuned[m]["per_seed"].values()), list(default[m]["per_seed"].values()))
+            for m in METRICS
+        },
+        "search": search_stats(trials_path, incumbent_path),
+        "warnings": [
+            *best_epoch_warnings([c for c in curve_files if "/tuned/" in c], "tuned"),
+            *best_epoch_warnings([c for c in curve_files if "/default/" in c], "default"),
+        ],
         "stage_seconds": stage_seconds(benchmarks),
     }
     write_json(summary, json_out)
@@ -81,14 +169,44 @@ def _pm(stats: dict[str, Any], metric: str) -> str:
     return f"{stats[metric]['mean']:.4f} ± {stats[metric]['std']:.4f}"
 
 
+def verdict(summary: dict[str, Any]) -> list[str]:
+    """Plain sentences: did the tuned config beat the default and the TF-IDF reference?"""
+    tuned, default = summary["test"]["accuracy"]["mean"], summary["default_config_test"]
+    ref = summary["tfidf_baseline_test"]["accuracy"]
+    cmp = summary["tuned_vs_default"]["accuracy"]
+    lines = []
+    if tuned > default["accuracy"]["mean"] and tuned > ref:
+        lines.append(
+            "**Goal reached:** the tuned config beats both the default config and the "
+            "TF-IDF reference on mean test accuracy."
+        )
+    else:
+        missed = [
+            n
+            for n, v in (
+                ("the default config", default["accuracy"]["mean"]),
+                ("the TF-IDF reference", ref),
+            )
+            if tuned <= v
+        ]
+        lines.append(
+            f"**Goal not reached:** the tuned config does not beat {' or '.join(missed)} "
+            "on mean test accuracy."
+        )
+    if cmp["ci95"] is not None:
+        lines.append(
+            f"Tuned minus default: {cmp['mean_difference']:+.4f} accuracy (bootstrap 95 % CI "
+            f"[{cmp['ci95'][0]:+.4f}, {cmp['ci95'][1]:+.4f}], one-sided Welch p = "
+            f"{cmp['welch_p_one_sided']:.3f}): "
+            + ("better beyond seed noise." if cmp["significant"] else "not beyond seed noise.")
+        )
+    return lines
+
+
 def to_markdown(summary: dict[str, Any]) -> str:
-    ds, test, ref = (
-        summary["dataset"],
-        summary["default_config_test"],
-        summary["tfidf_baseline_test"],
-    )
+    ds, test, default = summary["dataset"], summary["test"], summary["default_config_test"]
+    ref, search = summary["tfidf_baseline_test"], summary["search"]
     n = len(test["seeds"])
-    beats = test["accuracy"]["mean"] > ref["accuracy"]
     lines = [
         f"# hpotext study `{summary['experiment']}`",
         "",
@@ -99,21 +217,42 @@ def to_markdown(summary: dict[str, Any]) -> str:
         "",
         "## Test scores",
         "",
+        f"Mean ± std over {n} seeds (each retrained on the full train split, best epoch on val).",
+        "",
         "| model | accuracy | macro-F1 |",
         "| --- | --- | --- |",
-        f"| default config (mean ± std over {n} seeds) | {_pm(test, 'accuracy')} "
-        f"| {_pm(test, 'macro_f1')} |",
+        f"| tuned config | {_pm(test, 'accuracy')} | {_pm(test, 'macro_f1')} |",
+        f"| default (prior) config | {_pm(default, 'accuracy')} | {_pm(default, 'macro_f1')} |",
         f"| TF-IDF + logistic regression | {ref['accuracy']:.4f} | {ref['macro_f1']:.4f} |",
         "",
-        f"The default config {'beats' if beats else 'does not beat'} the TF-IDF reference "
-        "on mean test accuracy.",
+        *verdict(summary),
         "",
-        "## Default config",
+        "## Search",
+        "",
+        f"Optimizer **{summary['selected_optimizer']['name']}** "
+        f"({summary['selected_optimizer']['reason']}): {search['trials']} trials "
+        f"({search['completed']} completed, {search['stopped_early']} stopped early, "
+        f"{search['failed']} failed), {search['epochs_trained']} epochs, "
+        f"{search['cost_seconds']:.0f} s of training; best validation accuracy "
+        f"{search['best_val']:.4f} (trial {search['best_trial']}, "
+        f"{search['best_fidelity']} epochs).",
+        "",
+        "Best config:",
+        "",
+        "```json",
+        json.dumps(summary["best_config"], indent=2),
+        "```",
+        "",
+        "Default (prior) config:",
         "",
         "```json",
         json.dumps(summary["default_config"], indent=2),
         "```",
         "",
+    ]
+    if summary["warnings"]:
+        lines += ["## Warnings", "", *[f"- {w}" for w in summary["warnings"]], ""]
+    lines += [
         "## Compute per stage (wall seconds)",
         "",
         "| stage | seconds |",

@@ -1,13 +1,14 @@
 # Config validation, wildcard constraints and every input function.
 import os
 import re
+import shutil
 
 from snakemake.exceptions import WorkflowError
 
 from hpotext.config import experiment_name, is_registered, validate_config
 from hpotext.datasets import dataset_names
 from hpotext.errors import HpotextError
-from hpotext.models import make_config
+from hpotext.space import load as load_space
 
 # NePS orders categorical choices through a set: every process must hash strings alike.
 os.environ.update(PYTHONHASHSEED="0")
@@ -17,19 +18,25 @@ try:
     config.clear()
     config.update(_validated)
     EXP = experiment_name(config)
-    MODEL_NAME = config["model"]["name"]
-    make_config(
-        MODEL_NAME, 2, 2, config["text"]["max_len"], **config["model"][MODEL_NAME]
-    )
+    SPACE = load_space(
+        config["search"]["space"]
+    )  # a bad space fails here, before any job
 except HpotextError as err:
     raise WorkflowError(f"hpotext: {err}") from None
 
 SEEDS = config["final"]["seeds"]
+WORKERS = [f"w{i}" for i in range(config["search"]["workers"])]
+VARIANTS = ["tuned", "default"]
+# Training jobs share the GPU one at a time (--resources gpu=1). Without a GPU there is nothing
+# to share, so they ask for none and run side by side on the cores.
+GPU = 1 if shutil.which("nvidia-smi") else 0
 
 
 wildcard_constraints:
     exp=re.escape(EXP),
     seed=r"\d+",
+    worker=r"w\d+",
+    variant="|".join(VARIANTS),
     dataset="|".join(dataset_names()),
 
 
@@ -38,6 +45,7 @@ def all_targets():
         f"results/{EXP}/summary.json",
         f"results/{EXP}/report/learning_curves.png",
         f"results/{EXP}/report/confusion.png",
+        f"results/{EXP}/report/search_trace.png",
     ]
 
 
@@ -48,15 +56,57 @@ def dataset_source(wildcards):
     return config["dataset"]
 
 
-def default_curves(wildcards):
+def search_markers(wildcards):
     return expand(
-        "results/{exp}/default/seed{seed}/curve.parquet", exp=wildcards.exp, seed=SEEDS
+        "results/{exp}/search/workers/{worker}.json", exp=wildcards.exp, worker=WORKERS
+    )
+
+
+def retrain_config(wildcards):
+    """The config a retrain job trains: the search's incumbent or the space's prior config."""
+    if wildcards.variant == "tuned":
+        return f"results/{wildcards.exp}/search/incumbent.json"
+    return f"results/{wildcards.exp}/final/default/config.json"
+
+
+def final_curves(wildcards):
+    return expand(
+        "results/{exp}/final/{variant}/seed{seed}/curve.parquet",
+        exp=wildcards.exp,
+        variant=VARIANTS,
+        seed=SEEDS,
+    )
+
+
+def final_metrics(wildcards):
+    """Test metrics of every seed, tuned ones first then default ones."""
+    return expand(
+        "results/{exp}/final/{variant}/seed{seed}/test_metrics.json",
+        exp=wildcards.exp,
+        variant=VARIANTS,
+        seed=SEEDS,
+    )
+
+
+def tuned_curves(wildcards):
+    return expand(
+        "results/{exp}/final/tuned/seed{seed}/curve.parquet",
+        exp=wildcards.exp,
+        seed=SEEDS,
     )
 
 
 def default_metrics(wildcards):
     return expand(
-        "results/{exp}/default/seed{seed}/test_metrics.json",
+        "results/{exp}/final/default/seed{seed}/test_metrics.json",
+        exp=wildcards.exp,
+        seed=SEEDS,
+    )
+
+
+def tuned_metrics(wildcards):
+    return expand(
+        "results/{exp}/final/tuned/seed{seed}/test_metrics.json",
         exp=wildcards.exp,
         seed=SEEDS,
     )
@@ -64,22 +114,19 @@ def default_metrics(wildcards):
 
 def stage_benchmarks(wildcards):
     """Every benchmark file of the study, for compute per stage."""
+    exp = wildcards.exp
     files = [
-        f"results/{wildcards.exp}/benchmarks/{stage}.tsv"
-        for stage in ("prepare", "subset", "tfidf")
+        f"results/{exp}/benchmarks/{s}.tsv" for s in ("prepare", "subset", "tfidf")
     ]
-    for stage in ("train_default", "evaluate_default"):
+    files += expand("results/{exp}/benchmarks/search_{w}.tsv", exp=exp, w=WORKERS)
+    for stage in ("retrain", "evaluate"):
         files += expand(
-            "results/{exp}/benchmarks/{stage}_seed{seed}.tsv",
-            exp=wildcards.exp,
+            "results/{exp}/benchmarks/{stage}_{variant}_seed{seed}.tsv",
+            exp=exp,
             stage=stage,
+            variant=VARIANTS,
             seed=SEEDS,
         )
     if is_registered(config["dataset"]):
         files.append(f"resources/benchmarks/{config['dataset']}/fetch.tsv")
     return files
-
-
-def default_model():
-    """The configured family and only its own hyperparameters (so params change only with them)."""
-    return {"name": MODEL_NAME, MODEL_NAME: config["model"][MODEL_NAME]}

@@ -1,50 +1,51 @@
-# Train the configured (default) config over seeds, test it, and the TF-IDF reference.
+# Retrain the tuned and the default (prior) config over seeds, test them; the TF-IDF reference.
 
 
-rule train_default:
+rule retrain:
     input:
+        config=retrain_config,
+        space=config["search"]["space"],
         train=rules.prepare.output.train,
         val=rules.prepare.output.val,
         vocab=rules.prepare.output.vocab,
         info=rules.prepare.output.info,
     output:
-        model="results/{exp}/default/seed{seed}/model.pt",
-        curve="results/{exp}/default/seed{seed}/curve.parquet",
+        model="results/{exp}/final/{variant}/seed{seed}/model.pt",
+        curve="results/{exp}/final/{variant}/seed{seed}/curve.parquet",
     log:
-        "results/{exp}/logs/train_default_seed{seed}.log",
+        "results/{exp}/logs/retrain_{variant}_seed{seed}.log",
     benchmark:
-        "results/{exp}/benchmarks/train_default_seed{seed}.tsv"
-    conda:
-        "../envs/hpotext.yaml"
-    threads: 2
-    resources:
-        gpu=1,
-    params:
-        model=default_model(),
-        train=config["train"],
-        max_len=config["text"]["max_len"],
-        work="results/{exp}/default/seed{seed}/checkpoints",
-    script:
-        "../scripts/train_default.py"
-
-
-rule evaluate_default:
-    input:
-        model=rules.train_default.output.model,
-        test=rules.prepare.output.test,
-        vocab=rules.prepare.output.vocab,
-        info=rules.prepare.output.info,
-    output:
-        metrics="results/{exp}/default/seed{seed}/test_metrics.json",
-    log:
-        "results/{exp}/logs/evaluate_default_seed{seed}.log",
-    benchmark:
-        "results/{exp}/benchmarks/evaluate_default_seed{seed}.tsv"
+        "results/{exp}/benchmarks/retrain_{variant}_seed{seed}.tsv"
     conda:
         "../envs/hpotext.yaml"
     threads: 1
     resources:
-        gpu=1,
+        gpu=GPU,
+    params:
+        train=config["train"],
+        max_len=config["text"]["max_len"],
+        work="results/{exp}/final/{variant}/seed{seed}/checkpoints",
+    script:
+        "../scripts/retrain.py"
+
+
+rule evaluate:
+    input:
+        model=rules.retrain.output.model,
+        test=rules.prepare.output.test,
+        vocab=rules.prepare.output.vocab,
+        info=rules.prepare.output.info,
+    output:
+        metrics="results/{exp}/final/{variant}/seed{seed}/test_metrics.json",
+    log:
+        "results/{exp}/logs/evaluate_{variant}_seed{seed}.log",
+    benchmark:
+        "results/{exp}/benchmarks/evaluate_{variant}_seed{seed}.tsv"
+    conda:
+        "../envs/hpotext.yaml"
+    threads: 1
+    resources:
+        gpu=GPU,
     params:
         max_len=config["text"]["max_len"],
     script:

@@ -3,18 +3,24 @@
 
 rule plots:
     input:
-        curves=default_curves,
-        metrics=default_metrics,
+        trials=rules.collect_search.output.trials,
+        curves=tuned_curves,
+        metrics=tuned_metrics,
     output:
+        search=report(
+            "results/{exp}/report/search_trace.png",
+            caption="../report/search_trace.rst",
+            category="Search",
+        ),
         curves=report(
             "results/{exp}/report/learning_curves.png",
             caption="../report/learning_curves.rst",
-            category="Default config",
+            category="Tuned config",
         ),
         confusion=report(
             "results/{exp}/report/confusion.png",
             caption="../report/confusion.rst",
-            category="Default config",
+            category="Tuned config",
         ),
     log:
         "results/{exp}/logs/plots.log",
@@ -28,8 +34,13 @@ rule summary:
     input:
         info=rules.prepare.output.info,
         subset=rules.subset.output.subset,
-        metrics=default_metrics,
+        tuned=tuned_metrics,
+        default=default_metrics,
         tfidf=rules.tfidf.output.metrics,
+        trials=rules.collect_search.output.trials,
+        incumbent=rules.collect_search.output.incumbent,
+        default_config=rules.default_config.output.config,
+        curves=final_curves,
         benchmarks=stage_benchmarks,
     output:
         json="results/{exp}/summary.json",
@@ -40,7 +51,6 @@ rule summary:
         "../envs/hpotext.yaml"
     params:
         seeds=SEEDS,
-        model=default_model(),
-        train=config["train"],
+        optimizer=config["search"]["optimizer"],
     script:
         "../scripts/summary.py"

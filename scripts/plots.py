@@ -1,14 +1,16 @@
-"""Learning curves and the confusion matrix of the default config."""
+"""The search trace, and the tuned config's learning curves and confusion matrix."""
 
-from hpotext.pipeline import default_figures
 from hpotext.scripting import run_step
+from hpotext.study import figures
 
 snakemake = globals()["snakemake"]
 run_step(
     snakemake,
-    default_figures,
+    figures,
+    trials_path=snakemake.input.trials,
     curve_paths=list(snakemake.input.curves),
     metric_paths=list(snakemake.input.metrics),
+    search_out=snakemake.output.search,
     curves_out=snakemake.output.curves,
     confusion_out=snakemake.output.confusion,
 )

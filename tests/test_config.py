@@ -23,7 +23,8 @@ def test_shipped_configs_validate_and_fill_defaults() -> None:
         cfg = validate_config(yaml.safe_load((ROOT / "config" / name).read_text()))
         assert cfg["data"]["val_fraction"] == 0.1
         assert cfg["train"]["optimizer"] == "adamw"
-        assert cfg["model"]["name"] in ("lstm", "boe")
+        assert cfg["search"]["optimizer"] in ("asha",)
+        assert cfg["search"]["space"].startswith("config/spaces/")
     assert experiment_name(validate_config(base())) == "vader"
 
 
@@ -45,10 +46,12 @@ def test_every_schema_key_has_description_and_default() -> None:
         (lambda c: c["train"].update(lrr=0.1), "unknown config key 'train.lrr'"),
         (lambda c: c.update(epochs=3), "unknown config key 'epochs'"),
         (lambda c: c["train"].update(lr=-1), "config key 'train.lr'"),
-        (lambda c: c["train"].update(epochs="ten"), "config key 'train.epochs'"),
+        (lambda c: c["train"].update(epochs=3), "unknown config key 'train.epochs'"),
         (lambda c: c["train"].update(batch_size=0), "config key 'train.batch_size'"),
         (lambda c: c["data"].update(search_fraction=1.5), "config key 'data.search_fraction'"),
-        (lambda c: c["model"].update(name="gpt"), "config key 'model.name'"),
+        (lambda c: c["search"].update(optimizer="smac"), "config key 'search.optimizer'"),
+        (lambda c: c["search"].update(workers=0), "config key 'search.workers'"),
+        (lambda c: c["search"]["budget"].update(kind="flops"), "config key 'search.budget.kind'"),
         (lambda c: c["final"].update(seeds=[]), "config key 'final.seeds'"),
         (lambda c: c["data"].update(val_fraction=0.5, test_fraction=0.45), "at least 10 %"),
         (lambda c: c.update(dataset="no/such/file.csv"), "neither a shipped dataset"),

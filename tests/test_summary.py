@@ -28,9 +28,11 @@ def test_stage_seconds_sums_jobs_of_a_rule(tmp_path) -> None:
     header = "s\th:m:s\tmax_rss\n"
     for name, secs in [
         ("prepare", 2.0),
-        ("train_default_seed0", 10.0),
-        ("train_default_seed1", 12.5),
+        ("retrain_tuned_seed0", 10.0),
+        ("retrain_default_seed1", 12.5),
+        ("search_w0", 3.0),
+        ("search_w1", 4.0),
     ]:
         (tmp_path / f"{name}.tsv").write_text(header + f"{secs}\t0:00:01\t1\n")
     totals = stage_seconds(sorted(str(p) for p in tmp_path.glob("*.tsv")))
-    assert totals == {"prepare": 2.0, "train_default": 22.5, "total": 24.5}
+    assert totals == {"prepare": 2.0, "retrain": 22.5, "search": 7.0, "total": 31.5}

@@ -50,35 +50,69 @@ def test_study_writes_summary_with_test_scores(study: Path) -> None:
     assert summary["dataset"]["classes"] == ["negative", "positive"]
     assert summary["dataset"]["splits"] == {"train": 640, "val": 80, "test": 80}
     assert summary["dataset"]["search_subset_rows"] == 256  # 40 % of train
-    test = summary["default_config_test"]
-    assert test["seeds"] == [0, 1]
-    assert 0.0 <= test["accuracy"]["mean"] <= 1.0
-    assert set(test["accuracy"]["per_seed"]) == {"0", "1"}
+    for key in ("test", "default_config_test"):
+        test = summary[key]
+        assert test["seeds"] == [0, 1]
+        assert 0.0 <= test["accuracy"]["mean"] <= 1.0
+        assert set(test["accuracy"]["per_seed"]) == {"0", "1"}
     assert 0.5 < summary["tfidf_baseline_test"]["accuracy"] <= 1.0
-    assert summary["default_config"]["model"] == {"name": "boe", "boe": {"embed_dim": 16}}
-    stages = summary["stage_seconds"]
-    assert {"fetch", "prepare", "subset", "train_default", "evaluate_default", "tfidf"} <= set(
-        stages
+    assert summary["default_config"] == {
+        "model": "boe",
+        "lr": 0.01,
+        "token_drop": 0.1,
+        "embed_dim": 16,
+    }
+    assert summary["best_config"]["model"] in ("boe", "cnn")
+    assert summary["selected_optimizer"]["name"] == "asha"
+    search = summary["search"]
+    assert search["trials"] >= 4 and search["completed"] + search["failed"] <= search["trials"]
+    assert search["epochs_trained"] >= 12  # the budget, counted over both workers
+    assert 0.0 < search["best_val"] <= 1.0
+    cmp = summary["tuned_vs_default"]["accuracy"]
+    assert cmp["mean_difference"] == pytest.approx(
+        summary["test"]["accuracy"]["mean"] - summary["default_config_test"]["accuracy"]["mean"]
     )
+    stages = summary["stage_seconds"]
+    assert {"fetch", "prepare", "subset", "search", "retrain", "evaluate", "tfidf"} <= set(stages)
     assert stages["total"] == pytest.approx(
         sum(v for k, v in stages.items() if k != "total"), abs=0.1
     )
     md = (study / "results/test/summary.md").read_text()
-    assert "TF-IDF" in md and "mean ± std over 2 seeds" in md
+    assert "TF-IDF" in md and "Mean ± std over 2 seeds" in md and "Goal" in md
 
 
 def test_study_outputs_are_complete(study: Path) -> None:
     res = study / "results/test"
-    for seed in (0, 1):
-        curve = pd.read_parquet(res / f"default/seed{seed}/curve.parquet")
-        assert list(curve["epoch"]) == [1, 2] and curve["best"].sum() == 1
-        assert not (res / f"default/seed{seed}/checkpoints").exists()  # cleaned after training
-        metrics = json.loads((res / f"default/seed{seed}/test_metrics.json").read_text())
-        assert sum(map(sum, metrics["confusion"])) == 80
-    for png in ("learning_curves.png", "confusion.png"):
+    for variant in ("tuned", "default"):
+        for seed in (0, 1):
+            run = res / f"final/{variant}/seed{seed}"
+            curve = pd.read_parquet(run / "curve.parquet")
+            assert list(curve["epoch"]) == [1, 2, 3] and curve["best"].sum() == 1  # max fidelity
+            assert not (run / "checkpoints").exists()  # cleaned after training
+            metrics = json.loads((run / "test_metrics.json").read_text())
+            assert sum(map(sum, metrics["confusion"])) == 80
+    for png in ("learning_curves.png", "confusion.png", "search_trace.png"):
         assert (res / "report" / png).read_bytes()[:4] == b"\x89PNG"
     assert (study / "resources/data/vader.parquet").exists()
-    assert (res / "logs/train_default_seed0.log").read_text().count("epoch") >= 2
+    trials = pd.read_parquet(res / "search/trials.parquet")
+    assert trials["trial_id"].is_unique and set(trials["worker"]) <= {"w0", "w1"}
+    assert {
+        "config.model",
+        "config.lr",
+        "fidelity",
+        "epochs_trained",
+        "objective",
+        "cost_seconds",
+        "status",
+        "stop_reason",
+        "worker",
+        "parent",
+    } <= set(trials.columns)
+    assert (trials["status"] != "pending").all()
+    incumbent = json.loads((res / "search/incumbent.json").read_text())
+    assert incumbent["trial_id"] in set(trials["trial_id"])
+    log = (res / "logs/search_w0.log").read_text() + (res / "logs/search_w1.log").read_text()
+    assert log.count("incumbent trial") == len(trials)  # one progress line per finished trial
 
 
 def test_rerun_has_nothing_to_do(study: Path) -> None:
@@ -89,9 +123,9 @@ def test_rerun_has_nothing_to_do(study: Path) -> None:
 def test_report_and_dag(study: Path) -> None:
     snakemake(study, "--configfile", "config/test.yaml", "--report", "report.html")
     html = (study / "report.html").read_text(errors="replace")
-    assert "learning_curves.png" in html and "confusion.png" in html
+    assert "learning_curves.png" in html and "search_trace.png" in html
     dag = snakemake(study, "--configfile", "config/test.yaml", "--dag", "-F").stdout
-    assert "digraph" in dag and "train_default" in dag and "fetch" in dag
+    assert "digraph" in dag and "search" in dag and "retrain" in dag and "fetch" in dag
     if shutil.which("dot"):
         svg = subprocess.run(
             ["dot", "-Tsvg"], input=dag, capture_output=True, text=True, check=True
@@ -141,12 +175,12 @@ def test_user_csv_with_own_column_names(tmp_path: Path) -> None:
         "dataset=my_reviews.csv",
         "experiment=",
         "data={text_column: review, label_column: stars, max_rows: 0}",
-        "train={epochs: 8, lr: 0.05}",
+        "search={budget: {kind: epochs, amount: 9}}",
     )
     summary = json.loads((work / "results/my_reviews/summary.json").read_text())
     assert summary["dataset"]["classes"] == ["1", "5"]
     assert summary["dataset"]["rows"] == 300
-    assert summary["default_config_test"]["accuracy"]["mean"] > 0.9  # trivially separable
+    assert summary["test"]["accuracy"]["mean"] > 0.9  # trivially separable
     assert not (work / "resources").exists()  # nothing fetched for a user's file
 
 

@@ -1,19 +1,20 @@
-"""Train the configured model for one seed; keep the best epoch on validation."""
+"""Retrain a config (tuned or default) on the full train split; keep its best epoch on val."""
 
-from hpotext.pipeline import train_config
 from hpotext.scripting import run_step
+from hpotext.study import retrain
 
 snakemake = globals()["snakemake"]
 run_step(
     snakemake,
-    train_config,
+    retrain,
+    config_path=snakemake.input.config,
+    space_path=snakemake.input.space,
     train_path=snakemake.input.train,
     val_path=snakemake.input.val,
     vocab_path=snakemake.input.vocab,
     info_path=snakemake.input.info,
-    model_cfg=dict(snakemake.params.model),
-    train_cfg=dict(snakemake.params.train),
-    max_len=snakemake.params.max_len,
+    base_train=dict(snakemake.params.train),
+    max_len=int(snakemake.params.max_len),
     seed=int(snakemake.wildcards.seed),
     model_out=snakemake.output.model,
     curve_out=snakemake.output.curve,

@@ -1,0 +1,115 @@
+"""Random search, and the small base class the built-in optimizers share.
+
+``AskTellBase`` holds what every built-in optimizer needs for the journal contract of
+``base.Optimizer``: a seeded generator, trial ids counted from 0 in ask order, ``replay`` that
+re-asks and checks the journal, and a ``tell`` that ignores duplicate results (the trial store
+ignores them too) and rejects results for trials this optimizer never handed out.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+
+from hpotext.errors import ConfigError
+from hpotext.optimizers.records import Result, Suggestion
+from hpotext.space import Space
+
+
+def canonical(suggestion: Suggestion) -> str:
+    """A suggestion as the journal stores it (JSON: tuples become lists), for comparisons."""
+    return json.dumps(suggestion.to_dict(), sort_keys=True, default=_jsonable)
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    raise TypeError(f"cannot compare a {type(value).__name__} in a suggestion")
+
+
+class AskTellBase:
+    """Seed, trial ids, replay and tell bookkeeping shared by the built-in optimizers.
+
+    Subclasses implement ``_next()`` (the next suggestion or None; it must not change any state
+    when it returns None) and ``_record(trial_id, objective)`` (a result arrived, first time
+    only). The built-in optimizers take no options: their only knobs (fidelity range and
+    ``eta``) live in the search space, so an unknown option is a mistake and raises ConfigError.
+    """
+
+    name = "base"
+
+    def __init__(self, space: Space, seed: int, **options: Any) -> None:
+        if options:
+            raise ConfigError(
+                f"optimizer '{self.name}' takes no options, got {sorted(options)}; set the "
+                "fidelity range and eta in the search space instead"
+            )
+        self.space = space
+        self.seed = int(seed)
+        self.rng = np.random.default_rng(self.seed)
+        self._next_id = 0
+        self._told: set[int] = set()
+
+    # --- the Optimizer protocol ----------------------------------------------------------------
+    def ask(self) -> Suggestion | None:
+        """The next trial to run, or None if it must wait for a pending trial's result."""
+        return self._next()
+
+    def replay(self, suggestion: Suggestion) -> None:
+        """Re-ask and check the journal's recorded ``suggestion`` is what this optimizer asks."""
+        again = self.ask()
+        if again is None or canonical(again) != canonical(suggestion):
+            raise RuntimeError(
+                f"the search journal does not match optimizer '{self.name}' (seed {self.seed}) "
+                f"on this search space: the journal recorded trial {suggestion.trial_id} as "
+                f"{canonical(suggestion)}, but replaying asked "
+                f"{'nothing' if again is None else canonical(again)}; the journal was written "
+                "by a different optimizer, seed or space; start a new search folder or restore "
+                "the old settings"
+            )
+
+    def tell(self, suggestion: Suggestion, result: Result) -> None:
+        """Record ``result`` for ``suggestion`` (matched by trial id; a second tell is ignored)."""
+        trial_id = suggestion.trial_id
+        if not 0 <= trial_id < self._next_id:
+            raise ValueError(
+                f"optimizer '{self.name}' never suggested trial {trial_id} "
+                f"(it has suggested trials 0..{self._next_id - 1})"
+            )
+        if trial_id in self._told:
+            return
+        self._told.add(trial_id)
+        objective = float(result.objective)
+        if objective != objective:  # NaN should never arrive; rank it as a failure
+            objective = float("inf")
+        self._record(trial_id, objective)
+
+    # --- for subclasses ------------------------------------------------------------------------
+    def _suggest(
+        self, config: dict[str, Any], fidelity: int, parent: int | None, info: dict[str, Any]
+    ) -> Suggestion:
+        """Hand out the next trial id for ``config`` at ``fidelity``."""
+        suggestion = Suggestion(self._next_id, dict(config), int(fidelity), parent, info)
+        self._next_id += 1
+        return suggestion
+
+    def _next(self) -> Suggestion | None:
+        raise NotImplementedError
+
+    def _record(self, trial_id: int, objective: float) -> None:
+        """A first result for ``trial_id`` (objective: finite, or inf for a failure)."""
+
+
+class RandomSearch(AskTellBase):
+    """Uniformly random configs, each trained at the maximum fidelity from scratch."""
+
+    name = "random"
+
+    def _next(self) -> Suggestion:
+        return self._suggest(self.space.sample(self.rng), self.space.fidelity.max, None, {})
+
+    def ask(self) -> Suggestion:
+        """A fresh random config at full fidelity (never None)."""
+        return self._next()

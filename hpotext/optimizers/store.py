@@ -1,0 +1,160 @@
+"""A crash-safe trial store shared by search workers: an append-only journal under a file lock.
+
+Why a journal and not SQLite: SQLite's locking is unsafe on NFS/Lustre, where cluster workers
+share results/. Like Optuna's JournalFileStorage, every change is one JSON line appended to
+``journal.jsonl`` while holding ``journal.lock`` (a lock file that works across processes and
+nodes), then flushed and fsync'ed. Nothing is ever rewritten, so a crash can at worst leave one
+torn last line, which the next writer cuts off under the lock. The trial table and every
+optimizer's state are rebuilt by folding (replaying) the events in order.
+
+Events (``event`` key): ``meta`` (first line: what this search is), ``session`` (a worker
+started), ``ask`` (a suggestion handed to a worker), ``reissue`` (a pending trial handed out
+again after its worker died) and ``tell`` (a trial's result).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from filelock import FileLock
+
+from hpotext.errors import ConfigError
+from hpotext.optimizers.records import Result, Suggestion, Trial
+
+JOURNAL = "journal.jsonl"
+
+
+class TrialStore:
+    """The journal of one search in ``root`` (results/<exp>/search/)."""
+
+    def __init__(self, root: str | Path, lock_timeout: float = 600.0) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.path = self.root / JOURNAL
+        self._lock = FileLock(str(self.root / "journal.lock"), timeout=lock_timeout)
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the store's lock (re-entrant within one process)."""
+        with self._lock:
+            yield
+
+    # --- low-level journal ---------------------------------------------------------------------
+    def read(self, start: int = 0) -> list[dict[str, Any]]:
+        """Events from index ``start`` on; a torn last line (a crashed writer) is ignored."""
+        if not self.path.exists():
+            return []
+        events = []
+        with open(self.path, "rb") as fh:
+            for raw in fh:
+                if not raw.endswith(b"\n"):
+                    break  # torn tail: written by a process that died mid-line
+                events.append(json.loads(raw))
+        return events[start:]
+
+    def _repair(self) -> None:
+        """Cut a torn last line off (call with the lock held)."""
+        if not self.path.exists():
+            return
+        data = self.path.read_bytes()
+        if data and not data.endswith(b"\n"):
+            keep = data.rfind(b"\n") + 1
+            with open(self.path, "r+b") as fh:
+                fh.truncate(keep)
+                fh.flush()
+                os.fsync(fh.fileno())
+
+    def append(self, *events: dict[str, Any]) -> None:
+        """Append events durably (takes the lock)."""
+        with self.locked():
+            self._repair()
+            lines = b"".join(
+                json.dumps({**e, "time": e.get("time", time.time())}, default=_jsonable).encode()
+                + b"\n"
+                for e in events
+            )
+            with open(self.path, "ab") as fh:
+                fh.write(lines)
+                fh.flush()
+                os.fsync(fh.fileno())
+
+    # --- meta ----------------------------------------------------------------------------------
+    def open(self, meta: dict[str, Any]) -> None:
+        """Start a new search described by ``meta`` or check an existing one is the same search."""
+        with self.locked():
+            events = self.read()
+            if not events:
+                self.append({"event": "meta", **meta})
+                return
+            stored = {k: v for k, v in events[0].items() if k not in ("event", "time")}
+            wanted = json.loads(json.dumps(meta, default=_jsonable))
+            if stored != wanted:
+                keys = set(stored) | set(wanted)
+                diff = ", ".join(sorted(k for k in keys if stored.get(k) != wanted.get(k)))
+                raise ConfigError(
+                    f"the search in {self.root} was started with different settings ({diff}); "
+                    "move or delete that folder to start a new search, or restore the old settings "
+                    "to continue it"
+                )
+
+    def meta(self) -> dict[str, Any]:
+        events = self.read(0)
+        return events[0] if events else {}
+
+    # --- folding -------------------------------------------------------------------------------
+    def trials(self, events: list[dict[str, Any]] | None = None) -> dict[int, Trial]:
+        """All trials by id, folded from the journal."""
+        trials: dict[int, Trial] = {}
+        for event in self.read() if events is None else events:
+            kind = event["event"]
+            if kind == "ask":
+                s = Suggestion.from_dict(event["suggestion"])
+                trials[s.trial_id] = Trial(
+                    trial_id=s.trial_id,
+                    config=s.config,
+                    fidelity=s.fidelity,
+                    parent=event.get("parent", s.parent),
+                    worker=event["worker"],
+                    asked_at=event["time"],
+                    info=s.info,
+                )
+            elif kind == "reissue":
+                trials[event["trial_id"]].worker = event["worker"]
+            elif kind == "tell":
+                trial = trials[event["trial_id"]]
+                if trial.status != "pending":
+                    continue  # a duplicate tell (crash between tell and bookkeeping) is ignored
+                r = Result.from_dict(event["result"])
+                trial.status, trial.objective = r.status, r.objective
+                trial.epochs_trained, trial.cost_seconds = r.epochs_trained, r.cost
+                trial.stop_reason, trial.curve, trial.metrics = r.stop_reason, r.curve, r.metrics
+                trial.finished_at = event["time"]
+        return trials
+
+    def table(self) -> pd.DataFrame:
+        """trials.parquet: one row per trial, config flattened into ``config.<key>`` columns."""
+        rows = []
+        for t in self.trials().values():
+            row = {k: v for k, v in asdict(t).items() if k not in ("config", "info", "metrics")}
+            row["curve"] = list(t.curve)
+            row.update({f"config.{k}": v for k, v in t.config.items()})
+            row.update({f"val_{k}": v for k, v in t.metrics.items()})
+            row["objective"] = None if t.objective in (None, float("inf")) else t.objective
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return list(value)
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    raise TypeError(f"cannot store {type(value).__name__} in the trial journal")

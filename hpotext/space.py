@@ -1,0 +1,359 @@
+"""Search spaces in YAML: typed hyperparameters with bounds, log scale, conditions and priors.
+
+A space file (see config/spaces/default.yaml) has four sections::
+
+    fidelity:        {name: epochs, min: 1, max: 9, eta: 3}
+    hyperparameters: shared ones, e.g. lr: {type: float, low: 1e-4, high: 1e-2, log: true,
+                                            prior: 2e-3, confidence: medium}
+                     plus ``model``: a categorical over model families
+    families:        {<family>: {<name>: {...}}}  each family's own hyperparameters, active only
+                     when ``model`` is that family
+    fixed:           {<name>: value}  training/model settings held constant during the search
+
+A config is a flat dict holding only the active hyperparameters: shared names as they are,
+family hyperparameters as ``<family>__<name>`` (unique names, as ConfigSpace and NePS need).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from hpotext import models
+from hpotext.errors import ConfigError
+from hpotext.train import TrainConfig
+
+TYPES = ("float", "int", "categorical")
+CONFIDENCES = ("low", "medium", "high")
+SEP = "__"
+MODEL = "model"
+# Training settings the search may tune; epochs is the fidelity, never a hyperparameter.
+TRAIN_KEYS = tuple(f.name for f in dataclasses.fields(TrainConfig) if f.name != "epochs")
+
+
+@dataclass(frozen=True)
+class Hyperparameter:
+    """One searchable dimension. ``family`` is set for a family's conditional child."""
+
+    name: str
+    type: str
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    choices: tuple[Any, ...] = ()
+    prior: Any = None
+    confidence: str = "medium"
+    family: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Name in a flat config: ``<family>__<name>`` for family children."""
+        return f"{self.family}{SEP}{self.name}" if self.family else self.name
+
+    def sample(self, rng: np.random.Generator) -> Any:
+        """A uniform draw (log-uniform when ``log``)."""
+        if self.type == "categorical":
+            return self.choices[int(rng.integers(len(self.choices)))]
+        assert self.low is not None and self.high is not None
+        if self.log:
+            value = math.exp(rng.uniform(math.log(self.low), math.log(self.high)))
+        else:
+            value = rng.uniform(self.low, self.high)
+        if self.type == "int":
+            return int(min(self.high, max(self.low, round(value))))
+        return float(value)
+
+    def contains(self, value: Any) -> bool:
+        if self.type == "categorical":
+            return value in self.choices
+        assert self.low is not None and self.high is not None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        if self.type == "int" and int(value) != value:
+            return False
+        return self.low <= value <= self.high
+
+
+@dataclass(frozen=True)
+class Fidelity:
+    """Epochs as fidelity: trials train ``min``..``max`` epochs, promoted by factor ``eta``."""
+
+    name: str = "epochs"
+    min: int = 1
+    max: int = 9
+    eta: int = 3
+
+    def rungs(self) -> list[int]:
+        """Fidelity levels max, max/eta, ... down to >= min, ascending."""
+        levels, value = [], float(self.max)
+        while round(value) >= self.min:
+            levels.append(int(round(value)))
+            value /= self.eta
+        return sorted(set(levels))
+
+
+@dataclass(frozen=True)
+class Space:
+    hyperparameters: tuple[Hyperparameter, ...]
+    fidelity: Fidelity
+    fixed: dict[str, Any] = field(default_factory=dict)
+
+    # --- queries -------------------------------------------------------------------------------
+    def by_key(self) -> dict[str, Hyperparameter]:
+        return {hp.key: hp for hp in self.hyperparameters}
+
+    @property
+    def families(self) -> tuple[str, ...]:
+        """Model families the search chooses between (the ``model`` choices or the fixed one)."""
+        hp = self.by_key().get(MODEL)
+        if hp is not None:
+            return tuple(hp.choices)
+        return (str(self.fixed[MODEL]),)
+
+    def active(self, config: dict[str, Any]) -> list[Hyperparameter]:
+        """Hyperparameters active in ``config`` (shared ones plus the chosen family's)."""
+        family = config.get(MODEL, self.fixed.get(MODEL))
+        return [hp for hp in self.hyperparameters if hp.family in (None, family)]
+
+    def sample(self, rng: np.random.Generator) -> dict[str, Any]:
+        """A uniformly random valid config: only the active hyperparameters are set."""
+        config: dict[str, Any] = {}
+        for hp in self.hyperparameters:  # shared (incl. model) come before family children
+            if hp.family is None or hp.family == config.get(MODEL, self.fixed.get(MODEL)):
+                config[hp.key] = hp.sample(rng)
+        return config
+
+    def default(self) -> dict[str, Any]:
+        """The prior config: every active hyperparameter at its prior value."""
+        config: dict[str, Any] = {}
+        for hp in self.hyperparameters:
+            if hp.family is None or hp.family == config.get(MODEL, self.fixed.get(MODEL)):
+                config[hp.key] = hp.prior
+        return config
+
+    def validate(self, config: dict[str, Any]) -> None:
+        """Raise ConfigError unless ``config`` sets exactly the active hyperparameters, in range."""
+        wanted = {hp.key: hp for hp in self.active(config)}
+        if set(config) != set(wanted):
+            raise ConfigError(
+                f"config {config} does not match the space: expected keys {sorted(wanted)}"
+            )
+        for key, hp in wanted.items():
+            if not hp.contains(config[key]):
+                raise ConfigError(f"config value {key}={config[key]!r} is outside the space")
+
+    def to_training(self, config: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        """(model family, model hyperparameters, train overrides) for one config plus ``fixed``."""
+        merged = {**self.fixed, **config}
+        family = str(merged.pop(MODEL))
+        model_hp, train_hp = {}, {}
+        valid = models.hyperparameters(family)
+        for key, value in merged.items():
+            name = key
+            if SEP in key:
+                owner, name = key.split(SEP, 1)
+                if owner != family:
+                    continue
+            if name in TRAIN_KEYS:
+                train_hp[name] = value
+            elif name in valid:
+                model_hp[name] = list(value) if isinstance(value, tuple) else value
+        return family, model_hp, train_hp
+
+    def digest(self) -> str:
+        """A stable hash of the space, to tell whether a stored search used the same one."""
+        text = json.dumps(to_dict(self), sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# --- parsing ------------------------------------------------------------------------------------
+def _num(where: str, key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ConfigError(f"{where}: '{key}' must be a number, got {value!r}")
+    try:
+        return float(value)
+    except ValueError:
+        raise ConfigError(f"{where}: '{key}' must be a number, got {value!r}") from None
+
+
+def _parse_hp(where: str, name: str, raw: Any, family: str | None) -> Hyperparameter:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: hyperparameter '{name}' must be a mapping with a 'type'")
+    known = {"type", "low", "high", "log", "choices", "prior", "confidence"}
+    extra = sorted(set(raw) - known)
+    if extra:
+        raise ConfigError(f"{where}: hyperparameter '{name}' has unknown keys {extra}")
+    kind = raw.get("type")
+    if kind not in TYPES:
+        raise ConfigError(f"{where}: '{name}' needs type one of {TYPES}, got {kind!r}")
+    confidence = raw.get("confidence", "medium")
+    if confidence not in CONFIDENCES:
+        raise ConfigError(f"{where}: '{name}' confidence must be one of {CONFIDENCES}")
+    if kind == "categorical":
+        choices = raw.get("choices")
+        if not isinstance(choices, list) or len(choices) < 2:
+            raise ConfigError(f"{where}: categorical '{name}' needs a list of >= 2 'choices'")
+        choices_t = tuple(tuple(c) if isinstance(c, list) else c for c in choices)
+        prior = raw.get("prior", choices_t[0])
+        prior = tuple(prior) if isinstance(prior, list) else prior
+        if prior not in choices_t:
+            raise ConfigError(
+                f"{where}: prior {prior!r} of '{name}' is not among its choices {list(choices)}"
+            )
+        return Hyperparameter(
+            name, kind, choices=choices_t, prior=prior, confidence=confidence, family=family
+        )
+    if "low" not in raw or "high" not in raw:
+        raise ConfigError(f"{where}: {kind} '{name}' needs 'low' and 'high'")
+    low, high = _num(where, "low", raw["low"]), _num(where, "high", raw["high"])
+    log = bool(raw.get("log", False))
+    if low >= high:
+        raise ConfigError(f"{where}: '{name}' has low {low:g} >= high {high:g}; make low < high")
+    if log and low <= 0:
+        raise ConfigError(f"{where}: '{name}' is log-scaled, so low must be > 0 (got {low:g})")
+    if kind == "int" and (low != int(low) or high != int(high)):
+        raise ConfigError(f"{where}: int '{name}' needs whole-number bounds")
+    if "prior" in raw:
+        prior = _num(where, "prior", raw["prior"])
+    else:  # the centre of the range (geometric when log)
+        prior = math.sqrt(low * high) if log else (low + high) / 2
+    if not low <= prior <= high:
+        raise ConfigError(
+            f"{where}: prior {prior:g} of '{name}' is outside [{low:g}, {high:g}]; "
+            "move the prior inside the bounds"
+        )
+    if kind == "int":
+        return Hyperparameter(
+            name,
+            kind,
+            int(low),
+            int(high),
+            log,
+            prior=int(round(prior)),
+            confidence=confidence,
+            family=family,
+        )
+    return Hyperparameter(
+        name, kind, low, high, log, prior=prior, confidence=confidence, family=family
+    )
+
+
+def _check_name(where: str, name: str, family: str | None, families: tuple[str, ...]) -> None:
+    if name == "epochs":
+        raise ConfigError(f"{where}: 'epochs' is the fidelity; set it under 'fidelity'")
+    if family is not None:
+        if name not in models.hyperparameters(family):
+            raise ConfigError(
+                f"{where}: model family '{family}' has no hyperparameter '{name}'; valid ones: "
+                f"{', '.join(models.hyperparameters(family))}"
+            )
+        return
+    if name == MODEL or name in TRAIN_KEYS:
+        return
+    missing = [f for f in families if name not in models.hyperparameters(f)]
+    if missing:
+        raise ConfigError(
+            f"{where}: shared hyperparameter '{name}' is neither a training setting "
+            f"({', '.join(TRAIN_KEYS)}) nor a hyperparameter of every family (not of "
+            f"{', '.join(missing)}); move it under 'families'"
+        )
+
+
+def from_dict(raw: Any, where: str = "search space") -> Space:
+    """Parse and validate a space mapping; every problem is one ConfigError sentence."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: expected a mapping with 'fidelity' and 'hyperparameters'")
+    extra = sorted(set(raw) - {"fidelity", "hyperparameters", "families", "fixed"})
+    if extra:
+        raise ConfigError(f"{where}: unknown section(s) {extra}")
+    fid_raw = raw.get("fidelity") or {}
+    try:
+        fidelity = Fidelity(**{k: v for k, v in fid_raw.items()})
+    except TypeError:
+        raise ConfigError(f"{where}: fidelity takes name, min, max, eta; got {fid_raw}") from None
+    if fidelity.name != "epochs":
+        raise ConfigError(f"{where}: the only supported fidelity is 'epochs'")
+    if not (1 <= fidelity.min <= fidelity.max and fidelity.eta >= 2):
+        raise ConfigError(f"{where}: fidelity needs 1 <= min <= max and eta >= 2, got {fid_raw}")
+    fixed = dict(raw.get("fixed") or {})
+    shared_raw = dict(raw.get("hyperparameters") or {})
+    families_raw = dict(raw.get("families") or {})
+    shared = [_parse_hp(where, n, r, None) for n, r in shared_raw.items()]
+    model_hp = next((hp for hp in shared if hp.name == MODEL), None)
+    if model_hp is not None:
+        if model_hp.type != "categorical":
+            raise ConfigError(f"{where}: 'model' must be categorical over model families")
+        families = tuple(model_hp.choices)
+    elif MODEL in fixed:
+        families = (fixed[MODEL],)
+    else:
+        raise ConfigError(f"{where}: set 'model' as a categorical hyperparameter or under 'fixed'")
+    for fam in families:
+        if fam not in models.MODELS:
+            raise ConfigError(
+                f"{where}: unknown model family {fam!r}; choose from {', '.join(models.MODELS)}"
+            )
+    for fam in families_raw:
+        if fam not in families:
+            raise ConfigError(f"{where}: family '{fam}' is not among the model choices {families}")
+    for hp in shared:
+        _check_name(where, hp.name, None, families)
+    children = []
+    for fam, hps in families_raw.items():
+        for name, hp_raw in (hps or {}).items():
+            _check_name(where, name, fam, families)
+            children.append(_parse_hp(where, name, hp_raw, fam))
+    if model_hp is not None:  # model first so conditions can be resolved in one pass
+        shared = [model_hp] + [hp for hp in shared if hp is not model_hp]
+    hps = tuple(shared + children)
+    keys = [hp.key for hp in hps]
+    clash = sorted({k for k in keys if keys.count(k) > 1} | (set(keys) & set(fixed)))
+    if clash:
+        raise ConfigError(f"{where}: {clash} defined twice (searched and fixed, or repeated)")
+    if not hps:
+        raise ConfigError(f"{where}: no hyperparameters to search")
+    return Space(hps, fidelity, fixed)
+
+
+def load(path: str | Path) -> Space:
+    """Read a space YAML file."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"search space file {path} does not exist; set search.space to a file")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise ConfigError(f"search space file {path} is not valid YAML ({err})") from None
+    return from_dict(raw, where=str(path))
+
+
+def to_dict(space: Space) -> dict[str, Any]:
+    """The inverse of ``from_dict`` (normalised)."""
+    shared: dict[str, Any] = {}
+    families: dict[str, dict[str, Any]] = {}
+    for hp in space.hyperparameters:
+        entry: dict[str, Any] = {"type": hp.type, "prior": hp.prior, "confidence": hp.confidence}
+        if hp.type == "categorical":
+            entry["choices"] = [list(c) if isinstance(c, tuple) else c for c in hp.choices]
+            if isinstance(hp.prior, tuple):
+                entry["prior"] = list(hp.prior)
+        else:
+            entry.update(low=hp.low, high=hp.high, log=hp.log)
+        if hp.family:
+            families.setdefault(hp.family, {})[hp.name] = entry
+        else:
+            shared[hp.name] = entry
+    return {
+        "fidelity": dataclasses.asdict(space.fidelity),
+        "hyperparameters": shared,
+        "families": families,
+        "fixed": space.fixed,
+    }

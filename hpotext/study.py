@@ -1,0 +1,179 @@
+"""Stage functions of the search and retrain rules (the scripts call exactly one of these)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from hpotext import data as data_mod
+from hpotext import space as space_mod
+from hpotext.errors import ConfigError
+from hpotext.objective import TrialRunner
+from hpotext.optimizers import make_optimizer
+from hpotext.optimizers.store import TrialStore
+from hpotext.pipeline import (
+    default_figures,
+    find_batch_size,
+    load_train_data,
+    train_config,
+    write_json,
+)
+from hpotext.search import Budget, SearchWorker, incumbent
+from hpotext.train import default_device
+
+log = logging.getLogger("hpotext.study")
+
+
+def search_meta(
+    space: space_mod.Space, optimizer: str, seed: int, base_train: dict[str, Any], max_len: int
+) -> dict[str, Any]:
+    """What identifies one search: a store made with other settings is refused, not mixed."""
+    train = {k: v for k, v in base_train.items() if k != "epochs"}
+    return {
+        "optimizer": optimizer,
+        "seed": seed,
+        "space": space_mod.to_dict(space),
+        "train": train,
+        "max_len": max_len,
+    }
+
+
+def search_worker(
+    space_path: str,
+    subset_path: str,
+    val_path: str,
+    vocab_path: str,
+    info_path: str,
+    store_dir: str,
+    optimizer: str,
+    seed: int,
+    budget: dict[str, Any],
+    base_train: dict[str, Any],
+    max_len: int,
+    worker: str,
+    workers: list[str],
+    max_consecutive_failures: int,
+    done_out: str,
+) -> int:
+    """Run one search worker until the shared budget is spent; writes a small marker file."""
+    space = space_mod.load(space_path)
+    if budget["kind"] not in ("epochs", "seconds", "evaluations"):
+        raise ConfigError("search.budget.kind must be epochs, seconds or evaluations")
+    store = TrialStore(store_dir)
+    store.open(search_meta(space, optimizer, seed, base_train, max_len))
+    data = load_train_data(subset_path, val_path, vocab_path, info_path, max_len)
+    device = default_device()
+
+    def batch_size_for(family: str, model_hp: dict[str, Any]) -> int:
+        return find_batch_size(family, model_hp, data, device)
+
+    runner = TrialRunner(space, data, base_train, seed, device, batch_size_for=batch_size_for)
+    opt = make_optimizer(optimizer, space, seed)
+    search = SearchWorker(
+        store,
+        opt,
+        worker,
+        Budget(budget["kind"], float(budget["amount"])),
+        max_epochs=space.fidelity.max,
+        eta=space.fidelity.eta,
+        peers=tuple(workers),
+        max_consecutive_failures=max_consecutive_failures,
+    )
+    finished = search.run(runner)
+    write_json({"worker": worker, "trials_finished_this_run": finished}, done_out)
+    return finished
+
+
+def collect(store_dir: str, space_path: str, trials_out: str, incumbent_out: str) -> None:
+    """trials.parquet and incumbent.json (the best config at the highest fidelity reached)."""
+    store = TrialStore(store_dir)
+    trials = store.trials()
+    best = incumbent(trials)
+    if best is None:
+        raise ConfigError(
+            f"no trial of the search in {store_dir} succeeded; see its logs, widen the space or "
+            "raise search.budget"
+        )
+    data_mod.write_parquet_atomic(store.table(), trials_out)
+    space = space_mod.load(space_path)
+    counts = {
+        s: sum(t.status == s for t in trials.values())
+        for s in ("completed", "stopped", "failed", "diverged", "pending")
+    }
+    write_json(
+        {
+            "trial_id": best.trial_id,
+            "config": best.config,
+            "fidelity": best.fidelity,
+            "val_accuracy": 1.0 - float(best.objective or math.inf),
+            "trials": len(trials),
+            "status_counts": counts,
+            "epochs_trained": sum(t.epochs_trained for t in trials.values()),
+            "cost_seconds": sum(t.cost_seconds for t in trials.values()),
+            "optimizer": store.meta().get("optimizer"),
+            "space_digest": space.digest(),
+        },
+        incumbent_out,
+    )
+    log.info("incumbent trial %d: val accuracy %.4f", best.trial_id, 1.0 - (best.objective or 0))
+
+
+def default_config(space_path: str, out: str) -> None:
+    """The space's prior config (every hyperparameter at its prior), the default to beat."""
+    space = space_mod.load(space_path)
+    write_json({"config": space.default()}, out)
+
+
+def retrain(
+    config_path: str,
+    space_path: str,
+    train_path: str,
+    val_path: str,
+    vocab_path: str,
+    info_path: str,
+    base_train: dict[str, Any],
+    max_len: int,
+    seed: int,
+    model_out: str,
+    curve_out: str,
+    work_dir: str,
+) -> None:
+    """Train a config (tuned or default) on the full train split at the maximum fidelity."""
+    space = space_mod.load(space_path)
+    config = json.loads(Path(config_path).read_text())["config"]
+    family, model_hp, train_hp = space.to_training(config)
+    train_cfg = {**base_train, **train_hp, "epochs": space.fidelity.max}
+    train_config(
+        train_path,
+        val_path,
+        vocab_path,
+        info_path,
+        {"name": family, family: model_hp},
+        train_cfg,
+        max_len,
+        seed,
+        model_out,
+        curve_out,
+        work_dir,
+    )
+
+
+def figures(
+    trials_path: str,
+    curve_paths: list[str],
+    metric_paths: list[str],
+    search_out: str,
+    curves_out: str,
+    confusion_out: str,
+) -> None:
+    """The search trace and the tuned config's learning curves and confusion matrix."""
+    from hpotext import plots
+
+    trials = pd.read_parquet(trials_path)
+    plots.search_trace(trials, search_out, title="search: every trial and the incumbent")
+    default_figures(curve_paths, metric_paths, curves_out, confusion_out, label="tuned config")

@@ -1,0 +1,25 @@
+"""One search worker: ask, train, tell through the shared trial store until the budget is spent."""
+
+from hpotext.scripting import run_step
+from hpotext.study import search_worker
+
+snakemake = globals()["snakemake"]
+run_step(
+    snakemake,
+    search_worker,
+    space_path=snakemake.input.space,
+    subset_path=snakemake.input.subset,
+    val_path=snakemake.input.val,
+    vocab_path=snakemake.input.vocab,
+    info_path=snakemake.input.info,
+    store_dir=snakemake.params.store,
+    optimizer=snakemake.params.optimizer,
+    seed=int(snakemake.params.seed),
+    budget=dict(snakemake.params.budget),
+    base_train=dict(snakemake.params.train),
+    max_len=int(snakemake.params.max_len),
+    worker=snakemake.wildcards.worker,
+    workers=list(snakemake.params.workers),
+    max_consecutive_failures=int(snakemake.params.max_failures),
+    done_out=snakemake.output.done,
+)

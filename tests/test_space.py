@@ -1,0 +1,143 @@
+"""Search-space YAML: parsing, conditions, priors, sampling and one-sentence errors."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from hpotext import space as space_mod
+from hpotext.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT = ROOT / "config/spaces/default.yaml"
+
+
+def raw() -> dict:
+    return yaml.safe_load(DEFAULT.read_text())
+
+
+@pytest.mark.parametrize("name", ["default.yaml", "test.yaml"])
+def test_shipped_spaces_load_and_their_prior_config_is_valid(name):
+    space = space_mod.load(ROOT / "config/spaces" / name)
+    prior = space.default()
+    space.validate(prior)
+    family, model_hp, train_hp = space.to_training(prior)
+    assert family == prior["model"] and "lr" in train_hp and "embed_dim" in model_hp
+
+
+def test_conditional_children_are_active_only_for_their_family():
+    space = space_mod.load(DEFAULT)
+    rng = np.random.default_rng(0)
+    seen = set()
+    for _ in range(200):
+        config = space.sample(rng)
+        space.validate(config)
+        family = config["model"]
+        seen.add(family)
+        children = {k.split("__")[0] for k in config if "__" in k}
+        assert children <= {family}
+        if family == "lstm":
+            assert {"lstm__hidden_dim", "lstm__pooling"} <= set(config)
+    assert seen == {"boe", "cnn", "lstm", "transformer"}
+
+
+def test_sampling_respects_bounds_log_and_ints():
+    space = space_mod.load(DEFAULT)
+    rng = np.random.default_rng(1)
+    lrs = np.array([space.sample(rng)["lr"] for _ in range(2000)])
+    assert lrs.min() >= 1e-4 and lrs.max() <= 3e-2
+    # log-uniform: about half the draws below the geometric centre
+    assert abs(np.mean(lrs < np.sqrt(1e-4 * 3e-2)) - 0.5) < 0.05
+    configs = [space.sample(rng) for _ in range(300)]
+    filters = [c["cnn__num_filters"] for c in configs if "cnn__num_filters" in c]
+    assert filters and all(isinstance(f, int) and 32 <= f <= 256 for f in filters)
+
+
+def test_to_training_routes_family_keys_and_fixed_values():
+    space = space_mod.load(DEFAULT)
+    config = {**space.default(), "model": "lstm"}
+    config.pop("cnn__num_filters")
+    config.update(lstm__hidden_dim=64, lstm__pooling="last")
+    family, model_hp, train_hp = space.to_training(config)
+    assert family == "lstm"
+    assert model_hp == {"embed_dim": 128, "dropout": 0.3, "hidden_dim": 64, "pooling": "last"}
+    assert train_hp["batch_size"] == 64 and train_hp["lr"] == 0.002
+
+
+def test_round_trip_and_digest():
+    space = space_mod.load(DEFAULT)
+    again = space_mod.from_dict(space_mod.to_dict(space))
+    assert again == space and again.digest() == space.digest()
+    changed = raw()
+    changed["hyperparameters"]["lr"]["high"] = 0.1
+    assert space_mod.from_dict(changed).digest() != space.digest()
+
+
+def test_fidelity_rungs():
+    assert space_mod.Fidelity(min=1, max=9, eta=3).rungs() == [1, 3, 9]
+    assert space_mod.Fidelity(min=2, max=27, eta=3).rungs() == [3, 9, 27]
+    assert space_mod.Fidelity(min=1, max=8, eta=2).rungs() == [1, 2, 4, 8]
+
+
+def edit(path: list, value) -> dict:
+    cfg = copy.deepcopy(raw())
+    node = cfg
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return cfg
+
+
+@pytest.mark.parametrize(
+    ("cfg", "message"),
+    [
+        (edit(["hyperparameters", "lr", "low"], 0.5), "low 0.5 >= high 0.03; make low < high"),
+        (edit(["hyperparameters", "dropout", "log"], True), "log-scaled, so low must be > 0"),
+        (edit(["hyperparameters", "lr", "prior"], 1.0), "prior 1 of 'lr' is outside"),
+        (edit(["hyperparameters", "model", "prior"], "gpt"), "not among its choices"),
+        (
+            edit(["families", "cnn", "hidden_dim"], {"type": "int", "low": 1, "high": 4}),
+            "family 'cnn' has no hyperparameter 'hidden_dim'",
+        ),
+        (
+            edit(["hyperparameters", "num_filters"], {"type": "int", "low": 1, "high": 4}),
+            "shared hyperparameter 'num_filters'",
+        ),
+        (edit(["hyperparameters", "lr", "type"], "double"), "needs type one of"),
+        (edit(["hyperparameters", "lr", "confidence"], "sure"), "confidence must be one of"),
+        (
+            edit(["hyperparameters", "epochs"], {"type": "int", "low": 1, "high": 4}),
+            "'epochs' is the fidelity",
+        ),
+        (edit(["fidelity", "eta"], 1), "eta >= 2"),
+        (edit(["families", "rnn"], {}), "family 'rnn' is not among the model choices"),
+        (edit(["fixed", "lr"], 0.1), "defined twice"),
+        (edit(["hyperparameters", "model", "choices"], ["cnn", "gpt"]), "unknown model family"),
+    ],
+)
+def test_bad_spaces_fail_with_one_sentence(cfg, message):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(")) as err:
+        space_mod.from_dict(cfg)
+    assert "\n" not in str(err.value)
+
+
+def test_missing_or_broken_file(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        space_mod.load(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("fidelity: [1,\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        space_mod.load(bad)
+
+
+def test_validate_rejects_inactive_or_out_of_range_values():
+    space = space_mod.load(DEFAULT)
+    config = space.default()
+    with pytest.raises(ConfigError, match="expected keys"):
+        space.validate({**config, "lstm__hidden_dim": 64})
+    with pytest.raises(ConfigError, match="outside the space"):
+        space.validate({**config, "lr": 1.0})
