@@ -36,3 +36,56 @@ def test_stage_seconds_sums_jobs_of_a_rule(tmp_path) -> None:
         (tmp_path / f"{name}.tsv").write_text(header + f"{secs}\t0:00:01\t1\n")
     totals = stage_seconds(sorted(str(p) for p in tmp_path.glob("*.tsv")))
     assert totals == {"prepare": 2.0, "retrain": 22.5, "search": 7.0, "total": 31.5}
+
+
+def test_compare_says_beyond_noise_only_for_a_clear_gain() -> None:
+    from hpotext.summary import compare
+
+    clear = compare([0.80, 0.81, 0.805], [0.70, 0.71, 0.705])
+    assert clear["significant"] and clear["mean_difference"] == pytest.approx(0.1)
+    assert clear["ci95"][0] > 0 and clear["welch_p_one_sided"] < 0.01
+    noisy = compare([0.75, 0.70, 0.80], [0.74, 0.76, 0.72])
+    assert not noisy["significant"]
+    worse = compare([0.60, 0.61, 0.62], [0.70, 0.71, 0.72])
+    assert not worse["significant"] and worse["mean_difference"] < 0
+    single = compare([0.8], [0.7])
+    assert single["ci95"] is None and not single["significant"]
+    flat = compare([0.8, 0.8], [0.8, 0.8])
+    assert flat["welch_p_one_sided"] == 1.0 and not flat["significant"]
+
+
+def test_best_epoch_warnings_follow_the_playbook(tmp_path) -> None:
+    import pandas as pd
+
+    from hpotext.summary import best_epoch_warnings
+
+    paths = []
+    for seed, best in [(0, 9), (1, 1), (2, 5)]:
+        curve = pd.DataFrame({"epoch": range(1, 10), "seed": seed})
+        curve["best"] = curve["epoch"] == best
+        path = tmp_path / f"curve{seed}.parquet"
+        curve.to_parquet(path)
+        paths.append(str(path))
+    warnings = best_epoch_warnings(paths, "tuned")
+    assert len(warnings) == 2
+    assert "seed 0: best epoch 9 of 9 is in the last 20 %" in warnings[0]
+    assert "seed 1: best epoch 1 of 9 is in the first 20 %" in warnings[1]
+
+
+def test_verdict_states_plainly_whether_the_goal_was_reached() -> None:
+    from hpotext.summary import compare, verdict
+
+    def summary(tuned: list[float], default: list[float], ref: float) -> dict:
+        stats = lambda v: {"accuracy": {"mean": sum(v) / len(v)}}  # noqa: E731
+        return {
+            "test": stats(tuned),
+            "default_config_test": stats(default),
+            "tfidf_baseline_test": {"accuracy": ref},
+            "tuned_vs_default": {"accuracy": compare(tuned, default)},
+        }
+
+    win = verdict(summary([0.82, 0.83], [0.75, 0.76], 0.79))
+    assert win[0].startswith("**Goal reached:**") and "beyond seed noise" in win[1]
+    lose = verdict(summary([0.78, 0.77], [0.75, 0.76], 0.79))
+    assert lose[0].startswith("**Goal not reached:**") and "the TF-IDF reference" in lose[0]
+    assert "the default config" not in lose[0]
