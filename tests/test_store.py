@@ -207,3 +207,16 @@ def test_budget_in_evaluations_counts_full_fidelity_equivalents(tmp_path):
 
 def store_line(store: TrialStore) -> str:
     return store.path.read_text().splitlines()[0]
+
+
+def test_budget_in_seconds_counts_wall_clock_over_restarts(tmp_path):
+    first = make_worker(str(tmp_path), "w0", "random", budget=1)
+    first.budget = Budget("seconds", 0.6)
+    first.run(ToyRunner(delay=0.02))  # 9 epochs per random trial: ~0.2 s each
+    events = first.store.read()
+    assert 0.6 <= wall_seconds(events) < 0.6 + 0.6
+    n = len(first.store.trials())
+    second = make_worker(str(tmp_path), "w0", "random", budget=1)
+    second.budget = Budget("seconds", 0.6)
+    assert second.run(ToyRunner(delay=0.02)) == 0  # already spent: the restart adds nothing
+    assert len(second.store.trials()) == n

@@ -1,0 +1,133 @@
+"""The search, collect and retrain stages on a tiny prepared dataset, with every optimizer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from hpotext import pipeline, study
+from hpotext.errors import ConfigError
+from hpotext.optimizers import OPTIMIZERS
+from hpotext.optimizers.store import TrialStore
+from tests.test_pipeline import DATA_CFG, TEXT_CFG
+
+SPACE = {
+    "fidelity": {"name": "epochs", "min": 1, "max": 4, "eta": 2},
+    "hyperparameters": {
+        "model": {"type": "categorical", "choices": ["boe", "cnn"], "prior": "boe"},
+        "lr": {"type": "float", "low": 1e-3, "high": 1e-1, "log": True, "prior": 0.03},
+        "token_drop": {"type": "float", "low": 0.0, "high": 0.3, "prior": 0.0},
+    },
+    "families": {"cnn": {"num_filters": {"type": "int", "low": 2, "high": 8, "log": True}}},
+    "fixed": {"embed_dim": 8, "batch_size": 16},
+}
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("study")
+    good, bad = ["great", "fun", "superb"], ["dull", "awful", "weak"]
+    rows = [
+        {"text": f"a {(good if i % 2 else bad)[i % 3]} film", "label": "pos" if i % 2 else "neg"}
+        for i in range(200)
+    ]
+    pd.DataFrame(rows).to_csv(root / "reviews.csv", index=False)
+    pipeline.prepare(str(root / "reviews.csv"), "reviews", str(root / "data"), DATA_CFG, TEXT_CFG)
+    (root / "space.yaml").write_text(yaml.safe_dump(SPACE))
+    return root
+
+
+def run_worker(root: Path, store: Path, optimizer: str, amount: float, worker: str = "w0") -> int:
+    d = root / "data"
+    return study.search_worker(
+        space_path=str(root / "space.yaml"),
+        subset_path=str(d / "train.parquet"),
+        val_path=str(d / "val.parquet"),
+        vocab_path=str(d / "vocab.json"),
+        info_path=str(d / "dataset.json"),
+        store_dir=str(store),
+        optimizer=optimizer,
+        seed=0,
+        budget={"kind": "epochs", "amount": amount},
+        base_train={"batch_size": 16},
+        max_len=16,
+        worker=worker,
+        workers=[worker],
+        max_consecutive_failures=3,
+        done_out=str(store / "workers" / f"{worker}.json"),
+    )
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+def test_every_optimizer_runs_a_real_search(data: Path, tmp_path: Path, optimizer: str) -> None:
+    store = tmp_path / "search"
+    finished = run_worker(data, store, optimizer, amount=16)
+    trials = TrialStore(store).trials()
+    assert finished == len(trials) and all(t.status == "completed" for t in trials.values())
+    assert sum(t.epochs_trained for t in trials.values()) >= 16
+    for t in trials.values():  # continued trials train only the epochs their parent lacks
+        if t.parent is not None and (t.epochs_trained < t.fidelity):
+            assert t.epochs_trained == t.fidelity - trials[t.parent].fidelity
+    study.collect(
+        str(store),
+        str(data / "space.yaml"),
+        str(tmp_path / "t.parquet"),
+        str(tmp_path / "inc.json"),
+    )
+    best = json.loads((tmp_path / "inc.json").read_text())
+    assert best["optimizer"] == optimizer and best["val_accuracy"] > 0.5
+    assert len(pd.read_parquet(tmp_path / "t.parquet")) == len(trials)
+
+
+def test_multi_fidelity_search_continues_checkpoints(data: Path, tmp_path: Path) -> None:
+    store = tmp_path / "search"
+    run_worker(data, store, "dehb", amount=24)
+    trials = TrialStore(store).trials()
+    continued = [t for t in trials.values() if t.parent is not None]
+    assert continued, "DEHB promotions are matched to their lower-fidelity checkpoints"
+    for t in continued:
+        assert trials[t.parent].config == t.config
+    assert any(t.epochs_trained == t.fidelity - trials[t.parent].fidelity for t in continued)
+
+
+def test_a_changed_setting_refuses_to_mix_searches(data: Path, tmp_path: Path) -> None:
+    store = tmp_path / "search"
+    run_worker(data, store, "random", amount=4)
+    with pytest.raises(ConfigError, match="different settings \\(optimizer\\)"):
+        run_worker(data, store, "asha", amount=4)
+    assert run_worker(data, store, "random", amount=8) >= 1  # a bigger budget continues it
+
+
+def test_retrain_and_default_config(data: Path, tmp_path: Path) -> None:
+    study.default_config(str(data / "space.yaml"), str(tmp_path / "default.json"))
+    config = json.loads((tmp_path / "default.json").read_text())["config"]
+    assert config == {"model": "boe", "lr": 0.03, "token_drop": 0.0}
+    d = data / "data"
+    study.retrain(
+        str(tmp_path / "default.json"),
+        str(data / "space.yaml"),
+        str(d / "train.parquet"),
+        str(d / "val.parquet"),
+        str(d / "vocab.json"),
+        str(d / "dataset.json"),
+        {"batch_size": 16},
+        16,
+        0,
+        str(tmp_path / "model.pt"),
+        str(tmp_path / "curve.parquet"),
+        str(tmp_path / "work"),
+    )
+    curve = pd.read_parquet(tmp_path / "curve.parquet")
+    assert list(curve["epoch"]) == [1, 2, 3, 4]  # the space's maximum fidelity
+    assert (tmp_path / "model.pt").exists() and not (tmp_path / "work").exists()
+
+
+def test_collect_without_a_successful_trial_is_one_clear_error(tmp_path: Path) -> None:
+    TrialStore(tmp_path).open({"optimizer": "random"})
+    with pytest.raises(ConfigError, match="no trial of the search"):
+        study.collect(str(tmp_path), "unused.yaml", str(tmp_path / "t.parquet"), "i.json")
+    assert not (tmp_path / "t.parquet").exists()
