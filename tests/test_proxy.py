@@ -1,0 +1,381 @@
+"""The proxy benchmark: proxy space, config sampling, table, surrogate and simulated runs."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from hpotext import pipeline, proxy
+from hpotext import space as space_mod
+from hpotext import surrogate as surrogate_mod
+from hpotext.errors import ConfigError
+from hpotext.optimizers.records import Result, Suggestion
+from hpotext.space_convert import from_configspace, to_configspace, to_neps
+from hpotext.surrogate import Surrogate, SurrogateBenchmark, best_true, run_optimizer, to_unit
+from tests.test_pipeline import DATA_CFG, TEXT_CFG
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TOY = {
+    "fidelity": {"name": "epochs", "min": 1, "max": 9, "eta": 3},
+    "hyperparameters": {
+        "model": {"type": "categorical", "choices": ["boe", "cnn"], "prior": "cnn"},
+        "lr": {"type": "float", "low": 1e-4, "high": 1e-1, "log": True, "prior": 3e-3},
+        "dropout": {"type": "float", "low": 0.0, "high": 0.5, "prior": 0.1, "confidence": "high"},
+        "embed_dim": {"type": "categorical", "choices": [16, 32, 128], "prior": 128},
+    },
+    "families": {"cnn": {"num_filters": {"type": "int", "low": 4, "high": 256, "log": True}}},
+}
+
+
+def toy_space(max_epochs: int = 4, **changes: Any) -> space_mod.Space:
+    raw = {**TOY, **changes}
+    settings = proxy.ProxySettings(max_epochs=max_epochs, width_cap=64)
+    return proxy.proxy_space(space_mod.from_dict(raw), settings)
+
+
+def known_error(config: dict[str, Any], epoch: int) -> float:
+    """A smooth function of lr and epoch (the others do not matter), in (0, 1)."""
+    return 0.05 + 0.08 * (math.log10(config["lr"]) + 2.5) ** 2 + 0.3 / epoch
+
+
+def make_table(space: space_mod.Space, n: int, error: Any, seed: int = 0) -> pd.DataFrame:
+    rows = []
+    rng = np.random.default_rng(seed)
+    for i, config in enumerate(proxy.sample_configs(space, n, 0.0, seed)):
+        for epoch in range(1, space.fidelity.max + 1):
+            rows.append(
+                {
+                    "config_id": i,
+                    "model": config["model"],
+                    "config": json.dumps(config, sort_keys=True),
+                    "epoch": epoch,
+                    "val_error": float(error(config, epoch, rng)),
+                    "epoch_seconds": 2.0 if config["model"] == "cnn" else 1.0,
+                    "status": "completed",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def surrogate() -> Surrogate:
+    space = toy_space()
+    table = make_table(space, 60, lambda c, e, rng: known_error(c, e))
+    return Surrogate.fit(table, space, seed=0)
+
+
+# --- settings and proxy space ---------------------------------------------------------------
+def test_settings_from_dict() -> None:
+    assert proxy.ProxySettings.from_dict(None) == proxy.ProxySettings()
+    s = proxy.ProxySettings.from_dict({"configs": 8, "prior_fraction": 0.5})
+    assert (s.configs, s.prior_fraction, s.rows, s.max_epochs) == (8, 0.5, 1500, 4)
+    with pytest.raises(ConfigError, match="unknown key"):
+        proxy.ProxySettings.from_dict({"config": 8})
+    with pytest.raises(ConfigError, match="proxy.rows"):
+        proxy.ProxySettings.from_dict({"rows": 0})
+    with pytest.raises(ConfigError, match="prior_fraction"):
+        proxy.ProxySettings.from_dict({"prior_fraction": 1.5})
+
+
+def test_proxy_space_caps_the_default_space() -> None:
+    full = space_mod.load(ROOT / "config" / "spaces" / "default.yaml")
+    space = proxy.proxy_space(full, proxy.ProxySettings())
+    assert (space.fidelity.min, space.fidelity.max, space.fidelity.eta) == (1, 4, 3)
+    hps = space.by_key()
+    assert [hp.key for hp in space.hyperparameters] == [hp.key for hp in full.hyperparameters]
+    assert hps["embed_dim"].choices == (32, 64) and hps["embed_dim"].prior == 64
+    assert hps["boe__hidden_dim"].choices == (0, 64)
+    assert (hps["cnn__num_filters"].low, hps["cnn__num_filters"].high) == (32, 64)
+    assert hps["cnn__num_filters"].prior == 64
+    assert (hps["lstm__hidden_dim"].low, hps["lstm__hidden_dim"].high) == (32, 64)
+    assert space.fixed["transformer__ff_dim"] == 64  # an unsearched default width, capped
+    family, model_hp, _ = space.to_training(
+        {k: v for k, v in space.default().items() if not k.startswith("cnn__")}
+        | {"model": "transformer", "transformer__num_layers": 1}
+    )
+    assert family == "transformer" and model_hp["ff_dim"] == 64 and model_hp["embed_dim"] == 64
+    cs = to_configspace(space, 0)  # still converts for DEHB and PriorBand
+    to_neps(space)
+    for config in cs.sample_configuration(20):
+        space.validate(from_configspace(space, config))
+
+
+def test_proxy_space_moves_single_values_to_fixed() -> None:
+    raw = {
+        "fidelity": {"min": 1, "max": 9, "eta": 3},
+        "hyperparameters": {
+            "model": {"type": "categorical", "choices": ["cnn", "lstm"]},
+            "embed_dim": {"type": "categorical", "choices": [128, 256]},
+            "lr": {"type": "float", "low": 1e-3, "high": 1e-1, "log": True},
+        },
+        "families": {
+            "cnn": {"num_filters": {"type": "int", "low": 100, "high": 300}},
+            "lstm": {"hidden_dim": {"type": "int", "low": 16, "high": 128, "prior": 100}},
+        },
+        "fixed": {"batch_size": 32},
+    }
+    settings = proxy.ProxySettings(max_epochs=20, width_cap=64)
+    space = proxy.proxy_space(space_mod.from_dict(raw), settings)
+    assert space.fidelity.max == 9  # never above the real space's
+    assert space.fixed == {"batch_size": 32, "embed_dim": 128, "cnn__num_filters": 64}
+    hidden = space.by_key()["lstm__hidden_dim"]
+    assert (hidden.low, hidden.high, hidden.prior) == (16, 64, 64)
+    assert set(space.by_key()) == {"model", "lr", "lstm__hidden_dim"}
+    one = proxy.proxy_space(space_mod.from_dict(raw), proxy.ProxySettings(max_epochs=1))
+    assert (one.fidelity.min, one.fidelity.max) == (1, 1)
+
+
+# --- sampling ---------------------------------------------------------------------------------
+def test_sample_configs_valid_deterministic_prior_first() -> None:
+    space = toy_space()
+    configs = proxy.sample_configs(space, 24, prior_fraction=0.25, seed=3)
+    assert len(configs) == 24
+    assert configs[0] == space.default()
+    for config in configs:
+        space.validate(config)
+    assert len({json.dumps(c, sort_keys=True) for c in configs}) == 24
+    assert configs == proxy.sample_configs(space, 24, prior_fraction=0.25, seed=3)
+    assert configs != proxy.sample_configs(space, 24, prior_fraction=0.25, seed=4)
+    # the 6 prior-centred configs sit close to the confident dropout prior (0.1)
+    assert all(abs(c["dropout"] - 0.1) < 0.15 for c in configs[:6])
+    assert proxy.sample_configs(space, 5, prior_fraction=0.0, seed=0)[0] != space.default()
+
+
+def test_sample_configs_fill_the_space() -> None:
+    space = toy_space()
+    configs = proxy.sample_configs(space, 40, prior_fraction=0.0, seed=0)
+    lr = space.by_key()["lr"]
+    units = [to_unit(lr, c["lr"]) for c in configs]
+    counts, _ = np.histogram(units, bins=10, range=(0.0, 1.0))
+    assert counts.min() >= 2 and counts.max() <= 6  # a Latin hypercube: ~4 per tenth
+    models = [c["model"] for c in configs]
+    assert 15 <= models.count("cnn") <= 25
+    assert all(("cnn__num_filters" in c) == (c["model"] == "cnn") for c in configs)
+
+
+def test_sample_configs_refuses_a_too_small_space() -> None:
+    raw = {
+        "fidelity": {"min": 1, "max": 2, "eta": 2},
+        "hyperparameters": {"embed_dim": {"type": "categorical", "choices": [8, 16]}},
+        "fixed": {"model": "boe"},
+    }
+    with pytest.raises(ConfigError, match="fewer than 5 distinct"):
+        proxy.sample_configs(space_mod.from_dict(raw), 5, 0.0, 0)
+
+
+# --- surrogate ---------------------------------------------------------------------------------
+def test_surrogate_learns_a_known_table(surrogate: Surrogate, tmp_path: Path) -> None:
+    space = surrogate.space
+    fresh = proxy.sample_configs(space, 30, 0.0, seed=99)
+    for epoch in (1, 4):
+        truth = [known_error(c, epoch) for c in fresh]
+        pred = [surrogate.predict(c, epoch)[0] for c in fresh]
+        assert np.corrcoef(truth, pred)[0, 1] > 0.9
+    mean, std = surrogate.predict(fresh[0], 2)
+    assert 0.0 <= mean <= 1.0 and std >= 0.0
+    quality = surrogate.quality(holdout_fraction=0.25, seed=0)
+    assert quality["spearman"] > 0.85 and quality["r2"] > 0.7
+    assert (quality["n_train_configs"], quality["n_test_configs"]) == (45, 15)
+    cnn = {**fresh[0], "model": "cnn", "cnn__num_filters": 8}
+    boe = {k: v for k, v in cnn.items() if k != "cnn__num_filters"} | {"model": "boe"}
+    assert surrogate.epoch_seconds(cnn) == pytest.approx(2.0, rel=0.05)
+    assert surrogate.epoch_seconds(boe) == pytest.approx(1.0, rel=0.05)
+    rng = np.random.default_rng(0)
+    assert 0.0 <= surrogate.error(cnn, 3, rng) <= 1.0
+    surrogate.save(tmp_path / "s.pkl")
+    again = Surrogate.load(tmp_path / "s.pkl")
+    assert again.predict(cnn, 3) == surrogate.predict(cnn, 3)
+    assert again.space == space
+    (tmp_path / "x.pkl").write_bytes(__import__("pickle").dumps({"no": 1}))
+    with pytest.raises(ConfigError, match="does not hold a Surrogate"):
+        Surrogate.load(tmp_path / "x.pkl")
+
+
+def test_surrogate_flags_a_noise_table() -> None:
+    space = toy_space()
+    table = make_table(space, 80, lambda c, e, rng: rng.uniform(0.1, 0.9))
+    quality = Surrogate.fit(table, space).quality(holdout_fraction=0.3, seed=0)
+    assert quality["spearman"] < 0.4 and quality["r2"] < 0.1
+
+
+def test_fit_refuses_bad_tables() -> None:
+    space = toy_space()
+    with pytest.raises(ConfigError, match="lacks columns"):
+        Surrogate.fit(pd.DataFrame({"config_id": [0]}), space)
+    table = make_table(space, 4, lambda c, e, rng: 0.5).assign(epoch_seconds=math.nan)
+    with pytest.raises(ConfigError, match="epoch_seconds"):
+        Surrogate.fit(table, space)
+
+
+# --- the simulated benchmark ------------------------------------------------------------------
+def test_benchmark_is_repeatable_and_charges_missing_epochs(surrogate: Surrogate) -> None:
+    space = surrogate.space
+    config = {**space.default(), "cnn__num_filters": 16}
+    bench = SurrogateBenchmark(surrogate, space, seed=1)
+    full = bench.evaluate(Suggestion(0, config, 4), 0)
+    assert full == SurrogateBenchmark(surrogate, space, seed=1).evaluate(
+        Suggestion(5, config, 4), 0
+    )
+    assert (
+        full.curve
+        != SurrogateBenchmark(surrogate, space, seed=2).evaluate(Suggestion(0, config, 4), 0).curve
+    )
+    low = bench.evaluate(Suggestion(1, config, 1), 0)
+    assert low.curve == full.curve[:1] and low.objective == full.curve[0]
+    cont = bench.evaluate(Suggestion(2, config, 4, parent=1), 1)
+    assert cont.curve == full.curve and cont.epochs_trained == 3 and full.epochs_trained == 4
+    assert cont.cost == pytest.approx(3 * surrogate.epoch_seconds(config))
+    assert full.cost == pytest.approx(4 * surrogate.epoch_seconds(config))
+    assert all(0.0 <= e <= 1.0 for e in full.curve) and full.ok
+    assert bench.true_error(config) == surrogate.predict(config, 4)[0]
+    quiet = SurrogateBenchmark(surrogate, space, seed=1, noise=False)
+    assert quiet.evaluate(Suggestion(0, config, 4), 0).objective == bench.true_error(config)
+    with pytest.raises(ConfigError, match="proxy space"):
+        SurrogateBenchmark(surrogate, toy_space(max_epochs=9), seed=0)
+
+
+@pytest.mark.parametrize("name", ["random", "asha", "dehb"])
+def test_run_optimizer(surrogate: Surrogate, name: str) -> None:
+    space = surrogate.space
+    budget = 150.0
+    traj = run_optimizer(name, space, surrogate, seed=0, budget_seconds=budget)
+    assert list(traj.columns[:7]) == [
+        "optimizer", "seed", "trial", "fidelity", "epochs_trained", "cost", "objective",
+    ]  # fmt: skip
+    assert {"incumbent_true", "config"} <= set(traj.columns)
+    assert len(traj) >= 10 and (traj.optimizer == name).all() and (traj.seed == 0).all()
+    assert traj.cost.iloc[-1] >= budget > traj.cost.iloc[-2]
+    assert traj.cost.is_monotonic_increasing and list(traj.trial) == list(range(len(traj)))
+    assert traj.epochs_trained.sum() * 1.0 <= traj.cost.iloc[-1] <= 2.0 * traj.epochs_trained.sum()
+    if name != "random":
+        assert traj.fidelity.nunique() > 1
+        assert (traj.epochs_trained < traj.fidelity).any()  # promotions continue their parent
+    pd.testing.assert_frame_equal(
+        traj, run_optimizer(name, space, surrogate, seed=0, budget_seconds=budget)
+    )
+    assert not traj.equals(run_optimizer(name, space, surrogate, seed=1, budget_seconds=budget))
+    bench = SurrogateBenchmark(surrogate, space, seed=0)
+    best: tuple[int, float, int] | None = None
+    for row in traj.itertuples():  # incumbent: best observed objective at the top fidelity
+        if best is None or (row.fidelity, -row.objective) > (best[0], -best[1]):
+            best = (row.fidelity, row.objective, row.trial)
+        assert row.incumbent_trial == best[2]
+        config = json.loads(traj.config.iloc[best[2]])
+        assert row.incumbent_true == pytest.approx(bench.true_error(config))
+    # noise-free, the incumbent only improves once the top fidelity is reached
+    quiet = run_optimizer(name, space, surrogate, seed=0, budget_seconds=budget, noise=False)
+    top = quiet[quiet.fidelity.cummax() == space.fidelity.max].incumbent_true
+    assert len(top) > 0 and top.is_monotonic_decreasing
+    assert best_true(surrogate, surrogate.table) <= quiet.incumbent_true.min() + 1e-12
+
+
+def test_run_optimizer_continues_same_config_without_parent(
+    surrogate: Surrogate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Repeat:
+        """Asks one config at fidelity 1, 2 and 4 (no parent), then nothing."""
+
+        name = "repeat"
+
+        def __init__(self, space: space_mod.Space, seed: int) -> None:
+            self.config, self.asks = space.default(), [1, 2, 4]
+
+        def ask(self) -> Suggestion | None:
+            if not self.asks:
+                return None
+            fidelity = self.asks.pop(0)
+            return Suggestion(3 - len(self.asks) - 1, self.config, fidelity)
+
+        def tell(self, suggestion: Suggestion, result: Result) -> None:
+            pass
+
+    monkeypatch.setattr(
+        surrogate_mod, "make_optimizer", lambda name, space, seed: Repeat(space, seed)
+    )
+    traj = run_optimizer("repeat", surrogate.space, surrogate, 0, budget_seconds=1e9)
+    assert list(traj.epochs_trained) == [1, 1, 2] and list(traj.fidelity) == [1, 2, 4]
+    seconds = surrogate.epoch_seconds(surrogate.space.default())
+    assert traj.cost.iloc[-1] == pytest.approx(4 * seconds)
+    with pytest.raises(ConfigError, match="budget_seconds"):
+        run_optimizer("random", surrogate.space, surrogate, 0, budget_seconds=0)
+
+
+# --- the real table -----------------------------------------------------------------------------
+TINY = {
+    "fidelity": {"name": "epochs", "min": 1, "max": 4, "eta": 2},
+    "hyperparameters": {
+        "model": {"type": "categorical", "choices": ["boe", "cnn"], "prior": "boe"},
+        "lr": {"type": "float", "low": 1e-3, "high": 1e-1, "log": True, "prior": 0.03},
+        "embed_dim": {"type": "categorical", "choices": [4, 8, 64], "prior": 8},
+    },
+    "families": {"cnn": {"num_filters": {"type": "int", "low": 2, "high": 32, "log": True}}},
+    "fixed": {"batch_size": 16},
+}
+
+
+def test_build_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    good, bad = ["great", "fun", "superb"], ["dull", "awful", "weak"]
+    rows = [
+        {"text": f"a {(good if i % 2 else bad)[i % 3]} film", "label": "pos" if i % 2 else "neg"}
+        for i in range(200)
+    ]
+    pd.DataFrame(rows).to_csv(tmp_path / "reviews.csv", index=False)
+    d = tmp_path / "data"
+    pipeline.prepare(str(tmp_path / "reviews.csv"), "reviews", str(d), DATA_CFG, TEXT_CFG)
+    (tmp_path / "space.yaml").write_text(yaml.safe_dump(TINY))
+
+    from hpotext.objective import TrialRunner
+
+    real_call = TrialRunner.__call__
+
+    def flaky(self: TrialRunner, s: Suggestion, parent: Path | None, own: Path) -> Result:
+        if s.trial_id == 2:  # a failed config: worst error at every epoch
+            return Result(float("inf"), 0.0, 0, status="failed", stop_reason="boom")
+        return real_call(self, s, parent, own)
+
+    monkeypatch.setattr(TrialRunner, "__call__", flaky)
+    settings = {"configs": 4, "max_epochs": 2, "rows": 60, "max_len": 8, "width_cap": 8}
+    out = tmp_path / "proxy" / "table.parquet"
+    proxy.build_table(
+        str(tmp_path / "space.yaml"),
+        str(d / "train.parquet"),
+        str(d / "val.parquet"),
+        str(d / "vocab.json"),
+        str(d / "dataset.json"),
+        settings,
+        {"batch_size": 16},
+        str(out),
+    )
+    table = pd.read_parquet(out)
+    space = proxy.proxy_space(space_mod.from_dict(TINY), proxy.ProxySettings.from_dict(settings))
+    assert len(table) == 8 and sorted(table.config_id.unique()) == [0, 1, 2, 3]
+    assert list(table.epoch) == [1, 2] * 4
+    assert {"config_id", "model", "config", "epoch", "val_error", "epoch_seconds", "status"} <= set(
+        table.columns
+    )
+    assert {f"config.{hp.key}" for hp in space.hyperparameters} <= set(table.columns)
+    failed = table[table.config_id == 2]
+    assert (failed.status == "failed").all() and (failed.val_error == 1.0).all()
+    assert failed.epoch_seconds.isna().all()
+    ok = table[table.config_id != 2]
+    assert (ok.status == "completed").all() and (ok.epoch_seconds > 0).all()
+    assert ok.val_error.between(0.0, 1.0).all()
+    for row in table.itertuples():
+        config = json.loads(row.config)
+        space.validate(config)
+        assert row.model == config["model"]
+        cnn = table["config.cnn__num_filters"][row.Index]
+        assert math.isnan(cnn) if config["model"] == "boe" else cnn == config["cnn__num_filters"]
+    assert json.loads(table.config.iloc[0]) == space.default()
+    assert set(table["config.embed_dim"]) <= {4.0, 8.0}  # 64 is above the width cap
+    model = Surrogate.fit(table, space)
+    assert 0.0 <= model.predict(space.default(), 2)[0] <= 1.0
+    assert not list(tmp_path.glob("proxy/.*tmp"))
