@@ -13,6 +13,8 @@ report: "report/workflow.rst"
 
 include: "rules/common.smk"
 include: "rules/data.smk"
+include: "rules/proxy.smk"
+include: "rules/select.smk"
 include: "rules/search.smk"
 include: "rules/final.smk"
 include: "rules/report.smk"

@@ -24,6 +24,7 @@ from hpotext.pipeline import (
     write_json,
 )
 from hpotext.search import Budget, SearchWorker, incumbent
+from hpotext.selection import chosen_optimizer
 from hpotext.train import default_device
 
 log = logging.getLogger("hpotext.study")
@@ -59,8 +60,13 @@ def search_worker(
     workers: list[str],
     max_consecutive_failures: int,
     done_out: str,
+    selection_path: str | None = None,
 ) -> int:
-    """Run one search worker until the shared budget is spent; writes a small marker file."""
+    """Run one search worker until the shared budget is spent; writes a small marker file.
+
+    ``optimizer`` "auto" takes the name the selection stage wrote to ``selection_path``.
+    """
+    optimizer, _ = chosen_optimizer(optimizer, selection_path)
     space = space_mod.load(space_path)
     if budget["kind"] not in ("epochs", "seconds", "evaluations"):
         raise ConfigError("search.budget.kind must be epochs, seconds or evaluations")

@@ -16,6 +16,7 @@ from scipy import stats
 
 from hpotext.data import DatasetInfo
 from hpotext.pipeline import write_json
+from hpotext.selection import chosen_optimizer
 
 METRICS = ("accuracy", "macro_f1")
 
@@ -39,11 +40,21 @@ def stage_seconds(benchmark_files: Sequence[str]) -> dict[str, float]:
     """Wall seconds per stage, summed over the rule's jobs, from Snakemake ``benchmark:`` files."""
     totals: dict[str, float] = {}
     for path in benchmark_files:
-        stage = re.sub(r"(_(tuned|default))?(_seed\d+|_w\d+)$", "", Path(path).stem)
+        stem = re.sub(r"^proxy_run_.*$", "proxy_run", Path(path).stem)  # one job per optimizer
+        stage = re.sub(r"(_(tuned|default))?(_seed\d+|_w\d+)$", "", stem)
         seconds = float(pd.read_csv(path, sep="\t")["s"].sum())
         totals[stage] = round(totals.get(stage, 0.0) + seconds, 2)
     totals["total"] = round(sum(totals.values()), 2)
     return totals
+
+
+PROXY_STAGES = ("proxy_table", "proxy_surrogate", "proxy_run", "select_optimizer")
+
+
+def proxy_share(seconds: dict[str, float]) -> float:
+    """The share of the study's compute (summed job seconds) spent choosing the optimizer."""
+    proxy = sum(seconds.get(stage, 0.0) for stage in PROXY_STAGES)
+    return round(proxy / seconds["total"], 4) if seconds.get("total") else 0.0
 
 
 def compare(tuned: Sequence[float], default: Sequence[float], seed: int = 0) -> dict[str, Any]:
@@ -126,6 +137,7 @@ def summarize(
     optimizer: str,
     json_out: str,
     md_out: str,
+    selection_path: str | None = None,
 ) -> dict[str, Any]:
     info = DatasetInfo.from_json(info_path)
     tfidf = json.loads(Path(tfidf_path).read_text())
@@ -140,10 +152,9 @@ def summarize(
             "search_subset_rows": len(pd.read_parquet(subset_path)),
             "dropped_rows": info.dropped.rows_in - info.dropped.rows_out,
         },
-        "selected_optimizer": {
-            "name": optimizer,
-            "reason": "search.optimizer in the config (no selection stage yet)",
-        },
+        "selected_optimizer": dict(
+            zip(("name", "reason"), chosen_optimizer(optimizer, selection_path), strict=True)
+        ),
         "best_config": json.loads(Path(incumbent_path).read_text())["config"],
         "default_config": json.loads(Path(default_config_path).read_text())["config"],
         "test": tuned,
@@ -160,6 +171,7 @@ def summarize(
         ],
         "stage_seconds": stage_seconds(benchmarks),
     }
+    summary["proxy_share"] = proxy_share(summary["stage_seconds"])
     write_json(summary, json_out)
     Path(md_out).write_text(to_markdown(summary))
     return summary
@@ -229,8 +241,10 @@ def to_markdown(summary: dict[str, Any]) -> str:
         "",
         "## Search",
         "",
-        f"Optimizer **{summary['selected_optimizer']['name']}** "
-        f"({summary['selected_optimizer']['reason']}): {search['trials']} trials "
+        f"Optimizer **{summary['selected_optimizer']['name']}**: "
+        f"{summary['selected_optimizer']['reason'].rstrip('.')}.",
+        "",
+        f"{search['trials']} trials "
         f"({search['completed']} completed, {search['stopped_early']} stopped early, "
         f"{search['failed']} failed), {search['epochs_trained']} epochs, "
         f"{search['cost_seconds']:.0f} s of training; best validation accuracy "
@@ -258,6 +272,9 @@ def to_markdown(summary: dict[str, Any]) -> str:
         "| stage | seconds |",
         "| --- | --- |",
         *[f"| {k} | {v:.1f} |" for k, v in summary["stage_seconds"].items()],
+        "",
+        f"Choosing the optimizer on the proxy took {100 * summary['proxy_share']:.1f} % of the "
+        "study's compute.",
         "",
     ]
     return "\n".join(lines)

@@ -27,6 +27,21 @@ except HpotextError as err:
 SEEDS = config["final"]["seeds"]
 WORKERS = [f"w{i}" for i in range(config["search"]["workers"])]
 VARIANTS = ["tuned", "default"]
+AUTO = config["search"]["optimizer"] == "auto"
+PROXY_SEEDS = list(range(config["proxy"]["seeds"]))
+# the settings of the proxy table (the rest of `proxy` drives the replays)
+PROXY_TABLE = {
+    k: config["proxy"][k]
+    for k in (
+        "rows",
+        "max_len",
+        "max_epochs",
+        "width_cap",
+        "configs",
+        "prior_fraction",
+        "seed",
+    )
+}
 # Training jobs share the GPU one at a time (--resources gpu=1). Without a GPU there is nothing
 # to share, so they ask for none and run side by side on the cores.
 GPU = 1 if shutil.which("nvidia-smi") else 0
@@ -37,6 +52,7 @@ wildcard_constraints:
     seed=r"\d+",
     worker=r"w\d+",
     variant="|".join(VARIANTS),
+    optimizer="|".join(config["proxy"]["optimizers"]),
     dataset="|".join(dataset_names()),
 
 
@@ -54,6 +70,19 @@ def dataset_source(wildcards):
     if is_registered(config["dataset"]):
         return f"resources/data/{config['dataset']}.parquet"
     return config["dataset"]
+
+
+def selection(wildcards):
+    """The selection stage's choice when search.optimizer is auto; nothing (no proxy) otherwise."""
+    return [f"results/{wildcards.exp}/selection/optimizer.json"] if AUTO else []
+
+
+def proxy_runs(wildcards):
+    return expand(
+        "results/{exp}/proxy/runs/{optimizer}.parquet",
+        exp=wildcards.exp,
+        optimizer=config["proxy"]["optimizers"],
+    )
 
 
 def search_markers(wildcards):
@@ -126,6 +155,16 @@ def stage_benchmarks(wildcards):
             stage=stage,
             variant=VARIANTS,
             seed=SEEDS,
+        )
+    if AUTO:
+        files += [
+            f"results/{exp}/benchmarks/{s}.tsv"
+            for s in ("proxy_table", "proxy_surrogate", "select_optimizer")
+        ]
+        files += expand(
+            "results/{exp}/benchmarks/proxy_run_{optimizer}.tsv",
+            exp=exp,
+            optimizer=config["proxy"]["optimizers"],
         )
     if is_registered(config["dataset"]):
         files.append(f"resources/benchmarks/{config['dataset']}/fetch.tsv")

@@ -42,6 +42,7 @@ rule summary:
         default_config=rules.default_config.output.config,
         curves=final_curves,
         benchmarks=stage_benchmarks,
+        selection=selection,
     output:
         json="results/{exp}/summary.json",
         md="results/{exp}/summary.md",

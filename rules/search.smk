@@ -8,6 +8,7 @@ rule search:
         vocab=rules.prepare.output.vocab,
         info=rules.prepare.output.info,
         space=config["search"]["space"],
+        selection=selection,
     output:
         done="results/{exp}/search/workers/{worker}.json",
     log:

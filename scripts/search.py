@@ -14,6 +14,7 @@ run_step(
     info_path=snakemake.input.info,
     store_dir=snakemake.params.store,
     optimizer=snakemake.params.optimizer,
+    selection_path=(list(snakemake.input.selection) or [None])[0],
     seed=int(snakemake.params.seed),
     budget=dict(snakemake.params.budget),
     base_train=dict(snakemake.params.train),

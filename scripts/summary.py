@@ -20,6 +20,7 @@ run_step(
     curve_files=list(snakemake.input.curves),
     benchmarks=list(snakemake.input.benchmarks),
     optimizer=snakemake.params.optimizer,
+    selection_path=(list(snakemake.input.selection) or [None])[0],
     json_out=snakemake.output.json,
     md_out=snakemake.output.md,
 )

@@ -63,7 +63,10 @@ def test_study_writes_summary_with_test_scores(study: Path) -> None:
         "embed_dim": 16,
     }
     assert summary["best_config"]["model"] in ("boe", "cnn")
-    assert summary["selected_optimizer"]["name"] == "asha"
+    picked = json.loads((study / "results/test/selection/optimizer.json").read_text())
+    assert summary["selected_optimizer"] == {"name": picked["name"], "reason": picked["reason"]}
+    assert picked["name"] in ("random", "asha", "dehb")  # proxy.optimizers of config/test.yaml
+    assert 0.0 < summary["proxy_share"] < 1.0
     search = summary["search"]
     assert search["trials"] >= 4 and search["completed"] + search["failed"] <= search["trials"]
     assert search["epochs_trained"] >= 12  # the budget, counted over both workers
@@ -74,6 +77,7 @@ def test_study_writes_summary_with_test_scores(study: Path) -> None:
     )
     stages = summary["stage_seconds"]
     assert {"fetch", "prepare", "subset", "search", "retrain", "evaluate", "tfidf"} <= set(stages)
+    assert {"proxy_table", "proxy_surrogate", "proxy_run", "select_optimizer"} <= set(stages)
     assert stages["total"] == pytest.approx(
         sum(v for k, v in stages.items() if k != "total"), abs=0.1
     )
@@ -131,6 +135,17 @@ def test_report_and_dag(study: Path) -> None:
             ["dot", "-Tsvg"], input=dag, capture_output=True, text=True, check=True
         )
         assert "<svg" in svg.stdout
+
+
+def test_a_named_optimizer_skips_the_proxy_stage(tmp_path: Path) -> None:
+    work = copy_workflow(tmp_path / "hpotext")
+    auto = snakemake(work, "--configfile", "config/test.yaml", "-n").stdout
+    named = snakemake(
+        work, "--configfile", "config/test.yaml", "--config", "search={optimizer: dehb}", "-n"
+    ).stdout
+    for rule in ("proxy_table", "proxy_surrogate", "proxy_run", "select_optimizer"):
+        assert rule in auto and rule not in named
+    assert "search" in named and "retrain" in named
 
 
 def test_lint_and_format() -> None:

@@ -1,0 +1,28 @@
+# Compare the optimizers replayed on the proxy and select the one the search uses.
+
+
+rule select_optimizer:
+    input:
+        runs=proxy_runs,
+        quality=rules.proxy_surrogate.output.quality,
+    output:
+        json="results/{exp}/selection/optimizer.json",
+        md="results/{exp}/selection/optimizer.md",
+        curves=report(
+            "results/{exp}/report/selection_curves.png",
+            caption="../report/selection_curves.rst",
+            category="Optimizer selection",
+        ),
+        cd=report(
+            "results/{exp}/report/selection_cd.png",
+            caption="../report/selection_cd.rst",
+            category="Optimizer selection",
+        ),
+    log:
+        "results/{exp}/logs/select_optimizer.log",
+    benchmark:
+        "results/{exp}/benchmarks/select_optimizer.tsv"
+    conda:
+        "../envs/hpotext.yaml"
+    script:
+        "../scripts/select_optimizer.py"

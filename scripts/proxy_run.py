@@ -1,0 +1,15 @@
+"""Replay one optimizer on the proxy surrogate, once per seed."""
+
+from hpotext.scripting import run_step
+from hpotext.selection import proxy_run
+
+snakemake = globals()["snakemake"]
+run_step(
+    snakemake,
+    proxy_run,
+    surrogate_path=snakemake.input.model,
+    quality_path=snakemake.input.quality,
+    optimizer=snakemake.wildcards.optimizer,
+    seeds=[int(s) for s in snakemake.params.seeds],
+    out=snakemake.output.run,
+)

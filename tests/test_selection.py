@@ -1,0 +1,93 @@
+"""The proxy/selection stages as functions: surrogate fit, replays, selection, the choice."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from hpotext import selection
+from hpotext.errors import ConfigError
+from tests.test_proxy import TOY, known_error, make_table, toy_space
+
+SETTINGS = {"max_epochs": 4, "width_cap": 64, "seed": 0}
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("selection")
+    (root / "space.yaml").write_text(yaml.safe_dump(TOY))
+    make_table(toy_space(), 40, lambda c, e, rng: known_error(c, e)).to_parquet(root / "t.parquet")
+    selection.fit_surrogate(
+        str(root / "t.parquet"),
+        str(root / "space.yaml"),
+        SETTINGS,
+        10,
+        str(root / "s.pkl"),
+        str(root / "q.json"),
+    )
+    return root
+
+
+def test_budget_is_evaluations_of_the_median_config() -> None:
+    table = pd.DataFrame(
+        {"config_id": [0, 0, 1, 1, 2, 2], "epoch_seconds": [1, 1, 2, 2, 5, 5.0]}
+    )  # totals 2, 4, 10: median 4
+    assert selection.proxy_budget(table, 10) == pytest.approx(40.0)
+
+
+def test_fit_surrogate_reports_quality_and_budget(fitted: Path) -> None:
+    quality = json.loads((fitted / "q.json").read_text())
+    assert quality["spearman"] > 0.8 and not quality["poor"] and quality["warning"] is None
+    assert quality["budget_evaluations"] == 10 and quality["budget_seconds"] > 0
+    assert 0.0 < quality["best_true"] < 0.5
+
+
+def test_replays_are_deterministic_and_selection_picks_a_candidate(fitted: Path) -> None:
+    runs = []
+    for name in ("random", "asha", "hyperband"):
+        out = fitted / f"{name}.parquet"
+        selection.proxy_run(
+            str(fitted / "s.pkl"), str(fitted / "q.json"), name, [0, 1, 2], str(out)
+        )
+        runs.append(str(out))
+    again = fitted / "again.parquet"
+    selection.proxy_run(
+        str(fitted / "s.pkl"), str(fitted / "q.json"), "asha", [0, 1, 2], str(again)
+    )
+    pd.testing.assert_frame_equal(pd.read_parquet(again), pd.read_parquet(fitted / "asha.parquet"))
+    assert set(pd.read_parquet(runs[0])["seed"]) == {0, 1, 2}
+    files = [fitted / n for n in ("o.json", "o.md", "curves.png", "cd.png")]
+    name = selection.select_optimizer(runs, str(fitted / "q.json"), *map(str, files))
+    report = json.loads(files[0].read_text())
+    assert name == report["name"] and name in ("random", "asha", "hyperband")
+    assert report["surrogate_quality"]["spearman"] > 0.8 and report["warning"] is None
+    assert set(report["mean_ranks"]) == {"random", "asha", "hyperband"}
+    assert files[2].read_bytes()[:4] == b"\x89PNG" and files[3].read_bytes()[:4] == b"\x89PNG"
+    # the search takes the selected name when search.optimizer is auto
+    assert selection.chosen_optimizer("auto", str(files[0]))[0] == name
+    assert selection.chosen_optimizer("dehb", None) == (
+        "dehb",
+        "named by search.optimizer in the config (no proxy selection)",
+    )
+    with pytest.raises(ConfigError, match="auto"):
+        selection.chosen_optimizer("auto", None)
+
+
+def test_a_poor_surrogate_is_flagged(tmp_path: Path) -> None:
+    (tmp_path / "space.yaml").write_text(yaml.safe_dump(TOY))
+    noise = make_table(toy_space(), 30, lambda c, e, rng: rng.uniform(0.2, 0.8))
+    noise.to_parquet(tmp_path / "t.parquet")
+    quality = selection.fit_surrogate(
+        str(tmp_path / "t.parquet"),
+        str(tmp_path / "space.yaml"),
+        SETTINGS,
+        5,
+        str(tmp_path / "s.pkl"),
+        str(tmp_path / "q.json"),
+    )
+    assert quality["poor"] and "ranks held-out proxy configs poorly" in quality["warning"]
+
