@@ -71,11 +71,11 @@ PRIOR_STD = {"low": 0.25, "medium": 0.15, "high": 0.05}
 class ProxySettings:
     """Size of the proxy problem and of its table (the ``proxy`` config section)."""
 
-    rows: int = 1500  # stratified slice of the search subset
+    rows: int = 1200  # stratified slice of the search subset
     max_len: int = 32  # tokens per text
     max_epochs: int = 4  # the proxy fidelity's maximum
     width_cap: int = 64  # largest embed_dim / hidden_dim / num_filters / ff_dim
-    configs: int = 40  # configs in the table
+    configs: int = 30  # configs in the table
     prior_fraction: float = 0.25  # share of configs sampled around the prior
     seed: int = 0
 

@@ -76,7 +76,7 @@ def surrogate() -> Surrogate:
 def test_settings_from_dict() -> None:
     assert proxy.ProxySettings.from_dict(None) == proxy.ProxySettings()
     s = proxy.ProxySettings.from_dict({"configs": 8, "prior_fraction": 0.5})
-    assert (s.configs, s.prior_fraction, s.rows, s.max_epochs) == (8, 0.5, 1500, 4)
+    assert (s.configs, s.prior_fraction, s.rows, s.max_epochs) == (8, 0.5, 1200, 4)
     with pytest.raises(ConfigError, match="unknown key"):
         proxy.ProxySettings.from_dict({"config": 8})
     with pytest.raises(ConfigError, match="proxy.rows"):
