@@ -21,6 +21,7 @@ the history NePS sees.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -68,6 +69,8 @@ class PriorBandOptimizer:
     def __init__(self, space: Space, seed: int, **options: Any) -> None:
         import neps
 
+        # NePS logs its bracket layout at INFO on every construction: keep workers' logs readable
+        logging.getLogger("neps").setLevel(logging.WARNING)
         self.space = space
         self.seed = int(seed)
         self._neps = neps.algorithms.priorband(to_neps(space), eta=space.fidelity.eta, **options)
