@@ -5,7 +5,8 @@
 # One job per optimizer runs all its seeds: a process per (optimizer, seed) would pay 4-7 s of
 # imports (torch, sklearn, the optimizer's library) for a replay of about a second, i.e. minutes
 # for the default 7 optimizers x 10 seeds, more than the whole proxy stage may cost. Optimizers
-# still run in parallel, and every seed is its own deterministic replay.
+# still run in parallel, and every seed is its own deterministic replay. The proxy stage sits on
+# the search's critical path, so its jobs go before independent ones (priority).
 
 
 rule proxy_table:
@@ -23,6 +24,7 @@ rule proxy_table:
         "results/{exp}/benchmarks/proxy_table.tsv"
     conda:
         "../envs/hpotext.yaml"
+    priority: 10
     threads: 2
     resources:
         gpu=GPU,
@@ -46,6 +48,7 @@ rule proxy_surrogate:
         "results/{exp}/benchmarks/proxy_surrogate.tsv"
     conda:
         "../envs/hpotext.yaml"
+    priority: 10
     params:
         settings=PROXY_TABLE,
         evaluations=config["proxy"]["budget_evaluations"],
@@ -65,6 +68,7 @@ rule proxy_run:
         "results/{exp}/benchmarks/proxy_run_{optimizer}.tsv"
     conda:
         "../envs/hpotext.yaml"
+    priority: 10
     threads: 1
     params:
         seeds=PROXY_SEEDS,

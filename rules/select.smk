@@ -24,5 +24,6 @@ rule select_optimizer:
         "results/{exp}/benchmarks/select_optimizer.tsv"
     conda:
         "../envs/hpotext.yaml"
+    priority: 10
     script:
         "../scripts/select_optimizer.py"
