@@ -22,9 +22,9 @@ rule proxy_table:
         "results/{exp}/logs/proxy_table.log",
     benchmark:
         "results/{exp}/benchmarks/proxy_table.tsv"
+    priority: 10
     conda:
         "../envs/hpotext.yaml"
-    priority: 10
     threads: 2
     resources:
         gpu=GPU,
@@ -46,9 +46,9 @@ rule proxy_surrogate:
         "results/{exp}/logs/proxy_surrogate.log",
     benchmark:
         "results/{exp}/benchmarks/proxy_surrogate.tsv"
+    priority: 10
     conda:
         "../envs/hpotext.yaml"
-    priority: 10
     params:
         settings=PROXY_TABLE,
         evaluations=config["proxy"]["budget_evaluations"],
@@ -66,9 +66,9 @@ rule proxy_run:
         "results/{exp}/logs/proxy_run_{optimizer}.log",
     benchmark:
         "results/{exp}/benchmarks/proxy_run_{optimizer}.tsv"
+    priority: 10
     conda:
         "../envs/hpotext.yaml"
-    priority: 10
     threads: 1
     params:
         seeds=PROXY_SEEDS,

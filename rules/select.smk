@@ -22,8 +22,8 @@ rule select_optimizer:
         "results/{exp}/logs/select_optimizer.log",
     benchmark:
         "results/{exp}/benchmarks/select_optimizer.tsv"
+    priority: 10
     conda:
         "../envs/hpotext.yaml"
-    priority: 10
     script:
         "../scripts/select_optimizer.py"
