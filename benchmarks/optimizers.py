@@ -18,8 +18,6 @@ import argparse
 import datetime as dt
 import json
 import logging
-import os
-import platform
 import sys
 import tempfile
 import time
@@ -35,6 +33,7 @@ import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.common import fixed_hash_seed, machine, save_figure  # noqa: E402
 from hpotext import compare, pipeline, proxy, selection  # noqa: E402
 from hpotext.config import load_yaml, validate_config  # noqa: E402
 from hpotext.datasets import dataset_names, fetch  # noqa: E402
@@ -44,14 +43,6 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "results" / "optimizers"
 TABLE_KEYS = ("rows", "max_len", "max_epochs", "width_cap", "configs", "prior_fraction", "seed")
 log = logging.getLogger("benchmarks.optimizers")
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    return (
-        f"{platform.platform()}, {cpu}, {os.cpu_count()} CPUs, {torch.get_num_threads()} torch "
-        f"threads, torch {torch.__version__}, Python {platform.python_version()}"
-    )
 
 
 def study_config(dataset: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -101,7 +92,7 @@ def bench(dataset: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     for opt in OPTIMIZERS:
         out = str(work / "runs" / f"{opt}.parquet")
         start = time.perf_counter()
-        st.run("replays", selection.proxy_run, model, quality_path, opt, args.seeds, out)
+        st.run("replays", selection.proxy_run, model, quality_path, [opt], args.seeds, out)
         replay[opt] = time.perf_counter() - start
     traj = pd.concat([pd.read_parquet(work / "runs" / f"{o}.parquet") for o in OPTIMIZERS])
     ref, budget = float(quality["best_true"]), float(quality["budget_seconds"])
@@ -133,9 +124,9 @@ def section(res: dict[str, Any]) -> list[str]:
         f"{p['budget_evaluations']:g} evaluations = {q['budget_seconds']:.1f} simulated s; "
         f"best true error {q['best_true']:.4f}.",
         "",
-        f"Surrogate on held-out configs: Spearman {q['spearman']:.3f}, R² {q['r2']:.3f} "
-        f"({q['n_test_configs']:.0f} of {q['n_train_configs'] + q['n_test_configs']:.0f} "
-        "configs held out)." + (f" **Warning:** {q['warning']}." if q.get("warning") else ""),
+        f"Surrogate, {q['folds']:.0f}-fold cross-validated over {q['n_configs']:.0f} configs: "
+        f"Spearman {q['spearman']:.3f}, R² {q['r2']:.3f}."
+        + (f" **Warning:** {q['warning']}." if q.get("warning") else ""),
         "",
         f"**Selected: {res['chosen'].name}.** {res['chosen'].reason}",
         "",
@@ -194,16 +185,12 @@ def write(results: list[dict[str, Any]], args: argparse.Namespace, total: float)
                xlabel="simulated seconds", ylabel="mean regret, 95 % CI over seeds")  # fmt: skip
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(stem.with_suffix(".png"), dpi=120)
-    plt.close(fig)
+    save_figure(fig, stem)
     print("\n".join(lines))
 
 
 def main() -> None:
-    if os.environ.get("PYTHONHASHSEED") != "0":  # NePS orders choices through a set
-        os.environ["PYTHONHASHSEED"] = "0"
-        os.execv(sys.executable, [sys.executable, *sys.argv])
+    fixed_hash_seed()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", choices=dataset_names(), default=["vader", "trec"])
     parser.add_argument("--seeds", type=int, default=10, help="replays per optimizer (0..n-1)")

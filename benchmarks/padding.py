@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import platform
 import sys
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.common import machine  # noqa: E402
 from hpotext import data as data_mod  # noqa: E402
 from hpotext.datasets import fetch  # noqa: E402
 from hpotext.plots import benchmark_bars  # noqa: E402
@@ -37,12 +37,6 @@ MODELS = {
     "transformer": {"embed_dim": 128, "num_heads": 4, "num_layers": 2, "ff_dim": 256},
 }
 OUT = Path(__file__).resolve().parent / "results"
-
-
-def machine() -> str:
-    device = default_device()
-    name = torch.cuda.get_device_name() if device.type == "cuda" else platform.processor() or "cpu"
-    return f"{name}, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
 
 
 def load(dataset: str, max_len: int) -> TrainData:

@@ -81,6 +81,12 @@ def validate_config(config: dict[str, Any], schema_path: str | Path = SCHEMA) ->
             f"{_where(err)}: {err.message}; fix it in config/config.yaml or on --config"
         )
     _check_dataset(config)
+    if config["proxy"]["validate"] and config["search"]["optimizer"] != "auto":
+        raise ConfigError(
+            "proxy.validate checks the proxy's selection, but search.optimizer names "
+            f"'{config['search']['optimizer']}' (no selection); set search.optimizer to auto "
+            "or proxy.validate to false"
+        )
     return config
 
 
@@ -117,3 +123,10 @@ def experiment_name(config: dict[str, Any]) -> str:
             "set config key 'experiment' to such a name"
         )
     return str(name)
+
+
+def split_optimizers(optimizers: list[str], parts: int) -> list[list[str]]:
+    """Deal the optimizers to ``parts`` jobs in turn (PriorBand, the slowest, is dealt first)."""
+    order = sorted(optimizers, key=lambda o: (o != "priorband", optimizers.index(o)))
+    parts = max(1, min(parts, len(order)))
+    return [order[i::parts] for i in range(parts)]

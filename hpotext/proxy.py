@@ -312,10 +312,17 @@ def build_table(
     settings: dict[str, Any],
     base_train: dict[str, Any],
     out_path: str,
+    shard: int = 0,
+    shards: int = 1,
 ) -> None:
-    """Train every sampled proxy config from scratch to the proxy's max fidelity; write the
+    """Train the sampled proxy configs from scratch to the proxy's max fidelity; write the
     long table (config_id, model, config, config.<key>..., epoch, val_error, epoch_seconds,
     status) to ``out_path`` (parquet, atomically). Checkpoints live in a temporary folder.
+
+    With ``shards`` > 1 only the configs whose index is ``shard`` modulo ``shards`` are
+    trained: shards run as parallel jobs and ``merge_tables`` joins them. Every config trains
+    with the same seed whichever shard it lands in, so the joined table does not depend on
+    the number of shards (timings aside).
 
     ``batch_size: auto`` in ``base_train`` trains with 64 (the proxy slice is too small for
     the largest batch that fits on the device).
@@ -336,6 +343,8 @@ def build_table(
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="hpotext-proxy-") as tmp:
         for i, config in enumerate(configs):
+            if i % shards != shard:
+                continue
             timer.seconds = []
             result = runner(Suggestion(i, config, top), None, Path(tmp) / f"config{i:04d}")
             ok = result.ok and len(result.curve) > 0
@@ -366,3 +375,10 @@ def build_table(
                 time.perf_counter() - started,
             )  # fmt: skip
     data_mod.write_parquet_atomic(pd.DataFrame(rows), out_path)
+
+
+def merge_tables(shard_paths: list[str], out_path: str) -> None:
+    """Join the proxy table's shards into one table ordered by config and epoch."""
+    table = pd.concat([pd.read_parquet(p) for p in shard_paths], ignore_index=True)
+    table = table.sort_values(["config_id", "epoch"], kind="stable").reset_index(drop=True)
+    data_mod.write_parquet_atomic(table, out_path)

@@ -100,11 +100,13 @@ class SearchWorker:
         peers: tuple[str, ...] = (),
         max_consecutive_failures: int = 5,
         poll_seconds: float = 1.0,
+        continuation: bool = True,
     ) -> None:
         self.store, self.optimizer, self.worker = store, optimizer, worker
         self.budget, self.max_epochs, self.eta = budget, max_epochs, eta
         self.max_failures = max_consecutive_failures
         self.poll = poll_seconds
+        self.continuation = continuation  # False: promoted trials train from scratch
         self.peers = set(peers) | {
             worker
         }  # workers of this run; others' pending trials are adopted
@@ -207,7 +209,9 @@ class SearchWorker:
         self.start()
         done = 0
         while (trial := self.next()) is not None:
-            parent_ckpt = _checkpoint_of(self.store.root, trial.parent)
+            parent_ckpt = (
+                _checkpoint_of(self.store.root, trial.parent) if self.continuation else None
+            )
             result = run_trial(
                 trial.suggestion, parent_ckpt, checkpoint_dir(self.store.root, trial.trial_id)
             )
@@ -221,6 +225,24 @@ class SearchWorker:
                 line += f" | incumbent trial {best.trial_id}: {best.objective:.4f}"
             log.info(line)
         return done
+
+
+def accuracies_at(trials: dict[int, Trial], epoch: int) -> list[float]:
+    """Validation accuracy after ``epoch`` epochs of every finished trial that got that far."""
+    return [
+        1.0 - t.curve[epoch - 1]
+        for t in trials.values()
+        if t.status in ("completed", "stopped") and len(t.curve) >= epoch
+    ]
+
+
+def comparables(store: TrialStore) -> Callable[[int], list[float]]:
+    """``epoch -> accuracies_at(...)`` over the store's current trials (for early stopping).
+
+    Reads the journal without the lock: a torn last line is skipped, and a trial told a moment
+    later is simply not counted yet.
+    """
+    return lambda epoch: accuracies_at(store.trials(), epoch)
 
 
 def _continuable(s: Suggestion, trials: dict[int, Trial]) -> int | None:

@@ -62,22 +62,27 @@ def fit_surrogate(
 
 
 def proxy_run(
-    surrogate_path: str, quality_path: str, optimizer: str, seeds: list[int], out: str
+    surrogate_path: str, quality_path: str, optimizers: list[str], seeds: list[int], out: str
 ) -> None:
-    """Replay one optimizer on the surrogate once per seed, for the shared simulated budget."""
+    """Replay each optimizer on the surrogate once per seed, for the shared simulated budget.
+
+    One job replays several optimizers: its cost is mostly the imports (torch, sklearn and
+    every optimizer's library), paid once per job.
+    """
     surrogate = Surrogate.load(surrogate_path)
     budget = float(json.loads(Path(quality_path).read_text())["budget_seconds"])
     runs = []
-    for seed in seeds:
-        traj = run_optimizer(optimizer, surrogate.space, surrogate, seed, budget)
-        log.info(
-            "%s seed %d: %d trials, final incumbent error %.4f",
-            optimizer,
-            seed,
-            len(traj),
-            traj["incumbent_true"].iloc[-1] if len(traj) else float("nan"),
-        )
-        runs.append(traj)
+    for optimizer in optimizers:
+        for seed in seeds:
+            traj = run_optimizer(optimizer, surrogate.space, surrogate, seed, budget)
+            log.info(
+                "%s seed %d: %d trials, final incumbent error %.4f",
+                optimizer,
+                seed,
+                len(traj),
+                traj["incumbent_true"].iloc[-1] if len(traj) else float("nan"),
+            )
+            runs.append(traj)
     data_mod.write_parquet_atomic(pd.concat(runs, ignore_index=True), out)
 
 

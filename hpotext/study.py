@@ -12,6 +12,7 @@ import pandas as pd
 
 from hpotext import data as data_mod
 from hpotext import space as space_mod
+from hpotext.diagnosis import stoppers
 from hpotext.errors import ConfigError
 from hpotext.objective import TrialRunner
 from hpotext.optimizers import make_optimizer
@@ -23,7 +24,7 @@ from hpotext.pipeline import (
     train_config,
     write_json,
 )
-from hpotext.search import Budget, SearchWorker, incumbent
+from hpotext.search import Budget, SearchWorker, comparables, incumbent
 from hpotext.selection import chosen_optimizer
 from hpotext.train import default_device
 
@@ -61,10 +62,14 @@ def search_worker(
     max_consecutive_failures: int,
     done_out: str,
     selection_path: str | None = None,
+    stopping: dict[str, Any] | None = None,
+    continuation: bool = True,
 ) -> int:
     """Run one search worker until the shared budget is spent; writes a small marker file.
 
     ``optimizer`` "auto" takes the name the selection stage wrote to ``selection_path``.
+    ``stopping`` is the config's ``stopping`` section (diagnosis and EMA stopper, both on by
+    default); ``continuation`` False trains promoted trials from scratch.
     """
     optimizer, _ = chosen_optimizer(optimizer, selection_path)
     space = space_mod.load(space_path)
@@ -78,7 +83,10 @@ def search_worker(
     def batch_size_for(family: str, model_hp: dict[str, Any]) -> int:
         return find_batch_size(family, model_hp, data, device)
 
-    runner = TrialRunner(space, data, base_train, seed, device, batch_size_for=batch_size_for)
+    callbacks = stoppers(stopping, comparables(store))
+    runner = TrialRunner(
+        space, data, base_train, seed, device, callbacks=callbacks, batch_size_for=batch_size_for
+    )
     opt = make_optimizer(optimizer, space, seed)
     search = SearchWorker(
         store,
@@ -89,6 +97,7 @@ def search_worker(
         eta=space.fidelity.eta,
         peers=tuple(workers),
         max_consecutive_failures=max_consecutive_failures,
+        continuation=continuation,
     )
     finished = search.run(runner)
     write_json({"worker": worker, "trials_finished_this_run": finished}, done_out)

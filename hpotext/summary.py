@@ -36,12 +36,17 @@ def seed_stats(metric_files: Sequence[str], seeds: Sequence[int]) -> dict[str, A
     return out
 
 
+def stage_of(benchmark_file: str) -> str:
+    """The stage a ``benchmark:`` file belongs to: its rule name without job wildcards."""
+    stem = re.sub(r"^(proxy_run|validate_run)_.*$", r"\1", Path(benchmark_file).stem)
+    return re.sub(r"(_(tuned|default))?(_seed\d+|_w\d+|_shard\d+)$", "", stem)
+
+
 def stage_seconds(benchmark_files: Sequence[str]) -> dict[str, float]:
     """Wall seconds per stage, summed over the rule's jobs, from Snakemake ``benchmark:`` files."""
     totals: dict[str, float] = {}
     for path in benchmark_files:
-        stem = re.sub(r"^proxy_run_.*$", "proxy_run", Path(path).stem)  # one job per optimizer
-        stage = re.sub(r"(_(tuned|default))?(_seed\d+|_w\d+)$", "", stem)
+        stage = stage_of(path)
         seconds = float(pd.read_csv(path, sep="\t")["s"].sum())
         totals[stage] = round(totals.get(stage, 0.0) + seconds, 2)
     totals["total"] = round(sum(totals.values()), 2)
@@ -55,6 +60,30 @@ def proxy_share(seconds: dict[str, float]) -> float:
     """The share of the study's compute (summed job seconds) spent choosing the optimizer."""
     proxy = sum(seconds.get(stage, 0.0) for stage in PROXY_STAGES)
     return round(proxy / seconds["total"], 4) if seconds.get("total") else 0.0
+
+
+def job_intervals(benchmark_files: Sequence[str]) -> list[tuple[str, float, float]]:
+    """(stage, start, end) of every job: Snakemake writes a benchmark file when its job ends,
+    so end = the file's mtime and start = end - the job's wall seconds."""
+    out = []
+    for path in benchmark_files:
+        end = Path(path).stat().st_mtime
+        seconds = float(pd.read_csv(path, sep="\t")["s"].sum())
+        out.append((stage_of(path), end - seconds, end))
+    return out
+
+
+def proxy_wall_share(benchmark_files: Sequence[str]) -> float:
+    """The proxy stage's share of the study's wall-clock time: from its first job's start to
+    the selection's end (the search waits for it), over the span of every job of the study
+    except fetch (cached across studies). Spans both runs after a partial rerun."""
+    jobs = [j for j in job_intervals(benchmark_files) if j[0] != "fetch"]
+    proxy = [j for j in jobs if j[0] in PROXY_STAGES]
+    if not proxy:
+        return 0.0
+    study = max(j[2] for j in jobs) - min(j[1] for j in jobs)
+    span = max(j[2] for j in proxy) - min(j[1] for j in proxy)
+    return round(span / study, 4) if study > 0 else 0.0
 
 
 def compare(tuned: Sequence[float], default: Sequence[float], seed: int = 0) -> dict[str, Any]:
@@ -138,6 +167,7 @@ def summarize(
     json_out: str,
     md_out: str,
     selection_path: str | None = None,
+    validation_path: str | None = None,
 ) -> dict[str, Any]:
     info = DatasetInfo.from_json(info_path)
     tfidf = json.loads(Path(tfidf_path).read_text())
@@ -172,6 +202,15 @@ def summarize(
         "stage_seconds": stage_seconds(benchmarks),
     }
     summary["proxy_share"] = proxy_share(summary["stage_seconds"])
+    summary["proxy_wall_share"] = proxy_wall_share(benchmarks)
+    if selection_path:
+        warning = json.loads(Path(selection_path).read_text()).get("warning")
+        summary["warnings"] += [f"optimizer selection: {warning}"] if warning else []
+    if validation_path:
+        check = json.loads(Path(validation_path).read_text())
+        keys = ("spearman", "selected", "live_best", "selected_live_rank", "seeds")
+        summary["proxy_validation"] = {k: check[k] for k in keys}
+        summary["warnings"] += [f"proxy validation: {check['warning']}"] if check["warning"] else []
     write_json(summary, json_out)
     Path(md_out).write_text(to_markdown(summary))
     return summary
@@ -274,7 +313,16 @@ def to_markdown(summary: dict[str, Any]) -> str:
         *[f"| {k} | {v:.1f} |" for k, v in summary["stage_seconds"].items()],
         "",
         f"Choosing the optimizer on the proxy took {100 * summary['proxy_share']:.1f} % of the "
-        "study's compute.",
+        f"study's compute and {100 * summary['proxy_wall_share']:.1f} % of its wall-clock time.",
         "",
     ]
+    check = summary.get("proxy_validation")
+    if check:
+        rho = "undefined" if check["spearman"] is None else f"{check['spearman']:.2f}"
+        lines[lines.index("Best config:") : lines.index("Best config:")] = [
+            f"Proxy check (live runs, {len(check['seeds'])} seeds per optimizer): Spearman "
+            f"{rho} between the proxy's and the live ranking; live best {check['live_best']}, "
+            f"the selected {check['selected']} ranked {check['selected_live_rank']:.2f}.",
+            "",
+        ]
     return "\n".join(lines)

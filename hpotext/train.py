@@ -106,6 +106,8 @@ class TrainState:
 
     model: nn.Module
     optimizer: torch.optim.Optimizer
+    max_epochs: int = 0  # the schedule's horizon (train.epochs, the maximum fidelity)
+    target_epoch: int = 0  # the epoch this call trains to
     epoch: int = 0
     step: int = 0
     loss: float = float("nan")
@@ -118,6 +120,12 @@ class TrainState:
 
 class Callback:
     """Hooks into the training loop; subclasses override what they need."""
+
+    def on_train_begin(self, state: TrainState) -> None:
+        """Before the first step of this call (after a resumed checkpoint is loaded)."""
+
+    def on_train_end(self, state: TrainState) -> None:
+        """After the last epoch of this call, however it ended."""
 
     def on_step_end(self, state: TrainState) -> None:
         """After every optimiser step (``state.loss`` holds the step's training loss)."""
@@ -271,7 +279,7 @@ def train(
     steps_per_epoch = math.ceil(len(data.train_ids) / cfg.batch_size)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(cfg, steps_per_epoch))
     gen = torch.Generator().manual_seed(seed + 1)
-    state = TrainState(model=model, optimizer=optimizer)
+    state = TrainState(model=model, optimizer=optimizer, max_epochs=cfg.epochs, target_epoch=epochs)
 
     if resume_from is not None:
         # RNG states must stay CPU tensors; load_state_dict moves weights to the model's device
@@ -293,6 +301,8 @@ def train(
     loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
     use_bf16 = device.type == "cuda"
     start, first_epoch, diverged = time.perf_counter(), state.epoch, False
+    for cb in callbacks:
+        cb.on_train_begin(state)
 
     while state.epoch < epochs and state.stop_reason is None:
         t0 = time.perf_counter()
@@ -341,6 +351,8 @@ def train(
             _prune(ckpt_dir, keep, state.history)
         for cb in callbacks:
             cb.on_epoch_end(state)
+    for cb in callbacks:
+        cb.on_train_end(state)
 
     return TrainResult(
         history=state.history,

@@ -5,7 +5,12 @@ import shutil
 
 from snakemake.exceptions import WorkflowError
 
-from hpotext.config import experiment_name, is_registered, validate_config
+from hpotext.config import (
+    experiment_name,
+    is_registered,
+    split_optimizers,
+    validate_config,
+)
 from hpotext.datasets import dataset_names
 from hpotext.errors import HpotextError
 from hpotext.space import load as load_space
@@ -28,7 +33,12 @@ SEEDS = config["final"]["seeds"]
 WORKERS = [f"w{i}" for i in range(config["search"]["workers"])]
 VARIANTS = ["tuned", "default"]
 AUTO = config["search"]["optimizer"] == "auto"
+VALIDATE = (
+    AUTO and config["proxy"]["validate"]
+)  # config validation refuses it without auto
 PROXY_SEEDS = list(range(config["proxy"]["seeds"]))
+PROXY_SHARDS = min(config["proxy"]["shards"], config["proxy"]["configs"])
+PROXY_PARTS = split_optimizers(config["proxy"]["optimizers"], config["proxy"]["shards"])
 # the settings of the proxy table (the rest of `proxy` drives the replays)
 PROXY_TABLE = {
     k: config["proxy"][k]
@@ -50,6 +60,8 @@ GPU = 1 if shutil.which("nvidia-smi") else 0
 wildcard_constraints:
     exp=re.escape(EXP),
     seed=r"\d+",
+    shard=r"\d+",
+    part=r"\d+",
     worker=r"w\d+",
     variant="|".join(VARIANTS),
     optimizer="|".join(config["proxy"]["optimizers"]),
@@ -77,11 +89,33 @@ def selection(wildcards):
     return [f"results/{wildcards.exp}/selection/optimizer.json"] if AUTO else []
 
 
+def proxy_shards(wildcards):
+    return expand(
+        "results/{exp}/proxy/table_shard{shard}.parquet",
+        exp=wildcards.exp,
+        shard=range(PROXY_SHARDS),
+    )
+
+
 def proxy_runs(wildcards):
     return expand(
-        "results/{exp}/proxy/runs/{optimizer}.parquet",
+        "results/{exp}/proxy/runs/part{part}.parquet",
+        exp=wildcards.exp,
+        part=range(len(PROXY_PARTS)),
+    )
+
+
+def validation(wildcards):
+    """The live check of the proxy's ordering when proxy.validate is true; nothing otherwise."""
+    return [f"results/{wildcards.exp}/selection/validation.json"] if VALIDATE else []
+
+
+def validate_runs(wildcards):
+    return expand(
+        "results/{exp}/validate/{optimizer}_seed{seed}.parquet",
         exp=wildcards.exp,
         optimizer=config["proxy"]["optimizers"],
+        seed=range(config["proxy"]["validate_seeds"]),
     )
 
 
@@ -159,12 +193,24 @@ def stage_benchmarks(wildcards):
     if AUTO:
         files += [
             f"results/{exp}/benchmarks/{s}.tsv"
-            for s in ("proxy_table", "proxy_surrogate", "select_optimizer")
+            for s in ("proxy_surrogate", "select_optimizer")
         ]
         files += expand(
-            "results/{exp}/benchmarks/proxy_run_{optimizer}.tsv",
+            "results/{exp}/benchmarks/proxy_table_shard{shard}.tsv",
+            exp=exp,
+            shard=range(PROXY_SHARDS),
+        )
+        files += expand(
+            "results/{exp}/benchmarks/proxy_run_part{part}.tsv",
+            exp=exp,
+            part=range(len(PROXY_PARTS)),
+        )
+    if VALIDATE:
+        files += expand(
+            "results/{exp}/benchmarks/validate_run_{optimizer}_seed{seed}.tsv",
             exp=exp,
             optimizer=config["proxy"]["optimizers"],
+            seed=range(config["proxy"]["validate_seeds"]),
         )
     if is_registered(config["dataset"]):
         files.append(f"resources/benchmarks/{config['dataset']}/fetch.tsv")

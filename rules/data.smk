@@ -47,6 +47,7 @@ rule subset:
         "results/{exp}/logs/subset.log",
     benchmark:
         "results/{exp}/benchmarks/subset.tsv"
+    priority: 10  # the proxy stage and the search wait for it
     conda:
         "../envs/hpotext.yaml"
     params:

@@ -2,14 +2,18 @@
 # every candidate optimizer replayed on the surrogate over many seeds. Built only when
 # search.optimizer is auto.
 #
-# One job per optimizer runs all its seeds: a process per (optimizer, seed) would pay 4-7 s of
-# imports (torch, sklearn, the optimizer's library) for a replay of about a second, i.e. minutes
-# for the default 7 optimizers x 10 seeds, more than the whole proxy stage may cost. Optimizers
-# still run in parallel, and every seed is its own deterministic replay. The proxy stage sits on
-# the search's critical path, so its jobs go before independent ones (priority).
+# The table is trained in proxy.shards parallel one-thread jobs (configs i, i + shards, ...):
+# a single two-thread job waits until both cores are free while one-core jobs keep taking
+# whichever core frees first, which delayed the search by minutes on two cores.
+#
+# The replays run in proxy.shards jobs too, the optimizers dealt to them in turn: a process per
+# (optimizer, seed), or even per optimizer, would pay 4-7 s of imports (torch, sklearn, every
+# optimizer's library) for replays of about a second each. Every (optimizer, seed) is still its
+# own deterministic replay. The proxy stage sits on the search's critical path, so its jobs go
+# before independent ones (priority).
 
 
-rule proxy_table:
+rule proxy_table_shard:
     input:
         subset=rules.subset.output.subset,
         val=rules.prepare.output.val,
@@ -17,22 +21,37 @@ rule proxy_table:
         info=rules.prepare.output.info,
         space=config["search"]["space"],
     output:
-        table="results/{exp}/proxy/table.parquet",
+        table=temp("results/{exp}/proxy/table_shard{shard}.parquet"),
     log:
-        "results/{exp}/logs/proxy_table.log",
+        "results/{exp}/logs/proxy_table_shard{shard}.log",
     benchmark:
-        "results/{exp}/benchmarks/proxy_table.tsv"
+        "results/{exp}/benchmarks/proxy_table_shard{shard}.tsv"
     priority: 10
     conda:
         "../envs/hpotext.yaml"
-    threads: 2
+    threads: 1
     resources:
         gpu=GPU,
     params:
         settings=PROXY_TABLE,
         train=config["train"],
+        shards=PROXY_SHARDS,
     script:
         "../scripts/proxy_table.py"
+
+
+rule proxy_table:
+    input:
+        shards=proxy_shards,
+    output:
+        table="results/{exp}/proxy/table.parquet",
+    log:
+        "results/{exp}/logs/proxy_table.log",
+    priority: 10
+    conda:
+        "../envs/hpotext.yaml"
+    script:
+        "../scripts/proxy_merge.py"
 
 
 rule proxy_surrogate:
@@ -61,16 +80,17 @@ rule proxy_run:
         model=rules.proxy_surrogate.output.model,
         quality=rules.proxy_surrogate.output.quality,
     output:
-        run="results/{exp}/proxy/runs/{optimizer}.parquet",
+        run="results/{exp}/proxy/runs/part{part}.parquet",
     log:
-        "results/{exp}/logs/proxy_run_{optimizer}.log",
+        "results/{exp}/logs/proxy_run_part{part}.log",
     benchmark:
-        "results/{exp}/benchmarks/proxy_run_{optimizer}.tsv"
+        "results/{exp}/benchmarks/proxy_run_part{part}.tsv"
     priority: 10
     conda:
         "../envs/hpotext.yaml"
     threads: 1
     params:
+        optimizers=lambda wildcards: PROXY_PARTS[int(wildcards.part)],
         seeds=PROXY_SEEDS,
     script:
         "../scripts/proxy_run.py"

@@ -43,6 +43,7 @@ rule summary:
         curves=final_curves,
         benchmarks=stage_benchmarks,
         selection=selection,
+        validation=validation,
     output:
         json="results/{exp}/summary.json",
         md="results/{exp}/summary.md",

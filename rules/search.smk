@@ -29,6 +29,8 @@ rule search:
         max_len=config["text"]["max_len"],
         workers=WORKERS,
         max_failures=config["search"]["max_consecutive_failures"],
+        stopping=config["stopping"],
+        continuation=config["search"]["continuation"],
     script:
         "../scripts/search.py"
 

@@ -1,4 +1,4 @@
-"""Replay one optimizer on the proxy surrogate, once per seed."""
+"""Replay this job's optimizers on the proxy surrogate, once per seed."""
 
 from hpotext.scripting import run_step
 from hpotext.selection import proxy_run
@@ -9,7 +9,7 @@ run_step(
     proxy_run,
     surrogate_path=snakemake.input.model,
     quality_path=snakemake.input.quality,
-    optimizer=snakemake.wildcards.optimizer,
+    optimizers=list(snakemake.params.optimizers),
     seeds=[int(s) for s in snakemake.params.seeds],
     out=snakemake.output.run,
 )

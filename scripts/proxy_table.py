@@ -15,4 +15,6 @@ run_step(
     settings=dict(snakemake.params.settings),
     base_train=dict(snakemake.params.train),
     out_path=snakemake.output.table,
+    shard=int(snakemake.wildcards.shard),
+    shards=int(snakemake.params.shards),
 )

@@ -22,5 +22,7 @@ run_step(
     worker=snakemake.wildcards.worker,
     workers=list(snakemake.params.workers),
     max_consecutive_failures=int(snakemake.params.max_failures),
+    stopping=dict(snakemake.params.stopping),
+    continuation=bool(snakemake.params.continuation),
     done_out=snakemake.output.done,
 )

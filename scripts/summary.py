@@ -21,6 +21,7 @@ run_step(
     benchmarks=list(snakemake.input.benchmarks),
     optimizer=snakemake.params.optimizer,
     selection_path=(list(snakemake.input.selection) or [None])[0],
+    validation_path=(list(snakemake.input.validation) or [None])[0],
     json_out=snakemake.output.json,
     md_out=snakemake.output.md,
 )

@@ -181,9 +181,12 @@ def test_surrogate_learns_a_known_table(surrogate: Surrogate, tmp_path: Path) ->
         assert np.corrcoef(truth, pred)[0, 1] > 0.9
     mean, std = surrogate.predict(fresh[0], 2)
     assert 0.0 <= mean <= 1.0 and std >= 0.0
-    quality = surrogate.quality(holdout_fraction=0.25, seed=0)
+    quality = surrogate.quality(folds=4, seed=0)
     assert quality["spearman"] > 0.85 and quality["r2"] > 0.7
-    assert (quality["n_train_configs"], quality["n_test_configs"]) == (45, 15)
+    assert (quality["folds"], quality["n_configs"]) == (4, 60)
+    assert surrogate.quality(folds=4, seed=0) == quality  # deterministic
+    with pytest.raises(ConfigError, match="at least 2 folds"):
+        surrogate.quality(folds=1)
     cnn = {**fresh[0], "model": "cnn", "cnn__num_filters": 8}
     boe = {k: v for k, v in cnn.items() if k != "cnn__num_filters"} | {"model": "boe"}
     assert surrogate.epoch_seconds(cnn) == pytest.approx(2.0, rel=0.05)
@@ -202,7 +205,7 @@ def test_surrogate_learns_a_known_table(surrogate: Surrogate, tmp_path: Path) ->
 def test_surrogate_flags_a_noise_table() -> None:
     space = toy_space()
     table = make_table(space, 80, lambda c, e, rng: rng.uniform(0.1, 0.9))
-    quality = Surrogate.fit(table, space).quality(holdout_fraction=0.3, seed=0)
+    quality = Surrogate.fit(table, space).quality(seed=0)
     assert quality["spearman"] < 0.4 and quality["r2"] < 0.1
 
 
@@ -344,16 +347,13 @@ def test_build_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(TrialRunner, "__call__", flaky)
     settings = {"configs": 4, "max_epochs": 2, "rows": 60, "max_len": 8, "width_cap": 8}
     out = tmp_path / "proxy" / "table.parquet"
-    proxy.build_table(
-        str(tmp_path / "space.yaml"),
-        str(d / "train.parquet"),
-        str(d / "val.parquet"),
-        str(d / "vocab.json"),
-        str(d / "dataset.json"),
-        settings,
-        {"batch_size": 16},
-        str(out),
-    )
+
+    def build(path: Path, **shards: int) -> None:
+        proxy.build_table(str(tmp_path / "space.yaml"), str(d / "train.parquet"),
+                          str(d / "val.parquet"), str(d / "vocab.json"), str(d / "dataset.json"),
+                          settings, {"batch_size": 16}, str(path), **shards)  # fmt: skip
+
+    build(out)
     table = pd.read_parquet(out)
     space = proxy.proxy_space(space_mod.from_dict(TINY), proxy.ProxySettings.from_dict(settings))
     assert len(table) == 8 and sorted(table.config_id.unique()) == [0, 1, 2, 3]
@@ -379,3 +379,14 @@ def test_build_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     model = Surrogate.fit(table, space)
     assert 0.0 <= model.predict(space.default(), 2)[0] <= 1.0
     assert not list(tmp_path.glob("proxy/.*tmp"))
+    # two shards trained apart and merged give the same table (timings aside)
+    parts = []
+    for shard in (0, 1):
+        parts.append(str(tmp_path / "proxy" / f"shard{shard}.parquet"))
+        build(Path(parts[-1]), shard=shard, shards=2)
+    assert sorted(pd.read_parquet(parts[1]).config_id.unique()) == [1, 3]
+    proxy.merge_tables(parts[::-1], str(tmp_path / "proxy" / "merged.parquet"))
+    merged = pd.read_parquet(tmp_path / "proxy" / "merged.parquet")
+    pd.testing.assert_frame_equal(
+        merged.drop(columns="epoch_seconds"), table.drop(columns="epoch_seconds")
+    )

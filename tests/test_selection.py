@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from hpotext import selection
+from hpotext.config import split_optimizers
 from hpotext.errors import ConfigError
 from tests.test_proxy import TOY, known_error, make_table, toy_space
 
@@ -46,20 +47,33 @@ def test_fit_surrogate_reports_quality_and_budget(fitted: Path) -> None:
     assert 0.0 < quality["best_true"] < 0.5
 
 
+def test_split_optimizers_deals_them_in_turn() -> None:
+    names = ["random", "asha", "dehb", "priorband", "hyperband"]
+    assert split_optimizers(names, 2) == [
+        ["priorband", "asha", "hyperband"],
+        ["random", "dehb"],
+    ]
+    assert split_optimizers(names, 9) == [[n] for n in ["priorband", *names[:3], names[4]]]
+    assert split_optimizers(names, 1) == [["priorband", "random", "asha", "dehb",
+                                                     "hyperband"]]  # fmt: skip
+
+
 def test_replays_are_deterministic_and_selection_picks_a_candidate(fitted: Path) -> None:
     runs = []
-    for name in ("random", "asha", "hyperband"):
-        out = fitted / f"{name}.parquet"
-        selection.proxy_run(
-            str(fitted / "s.pkl"), str(fitted / "q.json"), name, [0, 1, 2], str(out)
-        )
+    for i, names in enumerate(split_optimizers(["random", "asha", "hyperband"], 2)):
+        out = fitted / f"part{i}.parquet"
+        selection.proxy_run(str(fitted / "s.pkl"), str(fitted / "q.json"), names, [0, 1, 2],
+                            str(out))  # fmt: skip
         runs.append(str(out))
     again = fitted / "again.parquet"
     selection.proxy_run(
-        str(fitted / "s.pkl"), str(fitted / "q.json"), "asha", [0, 1, 2], str(again)
+        str(fitted / "s.pkl"), str(fitted / "q.json"), ["asha"], [0, 1, 2], str(again)
     )
-    pd.testing.assert_frame_equal(pd.read_parquet(again), pd.read_parquet(fitted / "asha.parquet"))
-    assert set(pd.read_parquet(runs[0])["seed"]) == {0, 1, 2}
+    first = pd.read_parquet(runs[1])
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(again), first[first.optimizer == "asha"].reset_index(drop=True)
+    )
+    assert set(first["seed"]) == {0, 1, 2} and set(first["optimizer"]) == {"asha"}
     files = [fitted / n for n in ("o.json", "o.md", "curves.png", "cd.png")]
     name = selection.select_optimizer(runs, str(fitted / "q.json"), *map(str, files))
     report = json.loads(files[0].read_text())
@@ -90,4 +104,3 @@ def test_a_poor_surrogate_is_flagged(tmp_path: Path) -> None:
         str(tmp_path / "q.json"),
     )
     assert quality["poor"] and "ranks held-out proxy configs poorly" in quality["warning"]
-

@@ -115,6 +115,35 @@ def test_single_worker_spends_the_budget_and_continues_checkpoints(tmp_path, opt
         assert len(continued) >= 0.75 * len(promoted)
 
 
+def test_without_continuation_promoted_trials_train_from_scratch(tmp_path):
+    worker = make_worker(str(tmp_path), "w0", "hyperband", budget=30)
+    worker.continuation = False
+    runner = ToyRunner(delay=0.0)
+    worker.run(runner)
+    trials = worker.store.trials()
+    assert any(t.parent is not None for t in trials.values())  # promotions still happen
+    assert set(dict(runner.calls).values()) == {0}
+    assert all(t.epochs_trained == t.fidelity for t in trials.values())
+
+
+def test_accuracies_at_and_stopped_by(tmp_path):
+    from hpotext.optimizers.store import stopped_by
+    from hpotext.search import accuracies_at, comparables
+
+    worker = make_worker(str(tmp_path), "w0", "random", budget=20)
+    worker.run(ToyRunner(delay=0.0))
+    trials = worker.store.trials()
+    at1 = accuracies_at(trials, 1)
+    assert len(at1) == sum(len(t.curve) >= 1 for t in trials.values()) > 0
+    assert at1 == [1.0 - t.curve[0] for t in trials.values() if t.curve]
+    assert comparables(worker.store)(1) == at1
+    assert accuracies_at(trials, 99) == []
+    assert stopped_by("diagnosis VG+SC: weights move ...; val acc ...") == ("diagnosis", "VG+SC")
+    assert stopped_by("ema: smoothed val acc slope ...") == ("ema", None)
+    assert stopped_by("diverged: non-finite training loss") == (None, None)
+    assert stopped_by(None) == (None, None)
+
+
 def test_checkpoints_stay_bounded(tmp_path):
     worker = make_worker(str(tmp_path), "w0", "asha", budget=60)
     worker.run(ToyRunner(delay=0.0))

@@ -41,10 +41,11 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def run_worker(root: Path, store: Path, optimizer: str, amount: float, worker: str = "w0") -> int:
+def run_worker(root: Path, store: Path, optimizer: str, amount: float, worker: str = "w0",
+               space: Path | None = None, **options) -> int:  # fmt: skip
     d = root / "data"
     return study.search_worker(
-        space_path=str(root / "space.yaml"),
+        space_path=str(space or root / "space.yaml"),
         subset_path=str(d / "train.parquet"),
         val_path=str(d / "val.parquet"),
         vocab_path=str(d / "vocab.json"),
@@ -59,6 +60,7 @@ def run_worker(root: Path, store: Path, optimizer: str, amount: float, worker: s
         workers=[worker],
         max_consecutive_failures=3,
         done_out=str(store / "workers" / f"{worker}.json"),
+        **options,
     )
 
 
@@ -67,7 +69,8 @@ def test_every_optimizer_runs_a_real_search(data: Path, tmp_path: Path, optimize
     store = tmp_path / "search"
     finished = run_worker(data, store, optimizer, amount=16)
     trials = TrialStore(store).trials()
-    assert finished == len(trials) and all(t.status == "completed" for t in trials.values())
+    assert finished == len(trials)
+    assert all(t.status in ("completed", "stopped") for t in trials.values())
     assert sum(t.epochs_trained for t in trials.values()) >= 16
     for t in trials.values():  # continued trials train only the epochs their parent lacks
         if t.parent is not None and (t.epochs_trained < t.fidelity):
@@ -92,6 +95,28 @@ def test_multi_fidelity_search_continues_checkpoints(data: Path, tmp_path: Path)
     for t in continued:
         assert trials[t.parent].config == t.config
     assert any(t.epochs_trained == t.fidelity - trials[t.parent].fidelity for t in continued)
+
+
+def test_bad_trials_are_stopped_early_and_recorded(data: Path, tmp_path: Path) -> None:
+    """Learning rates down to 1e-7 make trials that cannot learn: diagnosis stops them."""
+    raw = {**SPACE, "hyperparameters": {**SPACE["hyperparameters"]}}
+    raw["hyperparameters"]["lr"] = {"type": "float", "low": 1e-7, "high": 1e-1, "log": True}
+    raw["fidelity"] = {"name": "epochs", "min": 1, "max": 6, "eta": 3}
+    (tmp_path / "space.yaml").write_text(yaml.safe_dump(raw))
+    store = tmp_path / "search"
+    stopping = {"min_comparable": 2, "ema": {"enabled": False}}
+    run_worker(data, store, "random", 36, space=tmp_path / "space.yaml", stopping=stopping)
+    table = TrialStore(store).table()
+    stopped = table[table.status == "stopped"]
+    assert len(stopped) >= 1 and (stopped.stopped_by == "diagnosis").all()
+    assert (stopped.epochs_trained < stopped.fidelity).all()
+    assert stopped.symptoms.str.contains("VG|SC|NMG|HO|EG|DR|OF").all()
+    assert (table[table.status == "completed"].stopped_by.isna()).all()
+    # the same search with stopping off trains every trial to its fidelity
+    off = {"diagnosis": {"enabled": False}, "ema": {"enabled": False}}
+    run_worker(data, tmp_path / "plain", "random", 12, space=tmp_path / "space.yaml", stopping=off)
+    plain = TrialStore(tmp_path / "plain").table()
+    assert (plain.status == "completed").all() and (plain.epochs_trained == plain.fidelity).all()
 
 
 def test_a_changed_setting_refuses_to_mix_searches(data: Path, tmp_path: Path) -> None:

@@ -32,10 +32,15 @@ def test_stage_seconds_sums_jobs_of_a_rule(tmp_path) -> None:
         ("retrain_default_seed1", 12.5),
         ("search_w0", 3.0),
         ("search_w1", 4.0),
+        ("proxy_table_shard0", 1.5),
+        ("proxy_table_shard1", 2.5),
+        ("proxy_run_asha", 1.0),
+        ("validate_run_dehb_seed1", 3.0),
     ]:
         (tmp_path / f"{name}.tsv").write_text(header + f"{secs}\t0:00:01\t1\n")
     totals = stage_seconds(sorted(str(p) for p in tmp_path.glob("*.tsv")))
-    assert totals == {"prepare": 2.0, "retrain": 22.5, "search": 7.0, "total": 31.5}
+    assert totals == {"prepare": 2.0, "proxy_run": 1.0, "proxy_table": 4.0, "retrain": 22.5,
+                      "search": 7.0, "validate_run": 3.0, "total": 39.5}  # fmt: skip
 
 
 def test_compare_says_beyond_noise_only_for_a_clear_gain() -> None:
@@ -89,3 +94,28 @@ def test_verdict_states_plainly_whether_the_goal_was_reached() -> None:
     lose = verdict(summary([0.78, 0.77], [0.75, 0.76], 0.79))
     assert lose[0].startswith("**Goal not reached:**") and "the TF-IDF reference" in lose[0]
     assert "the default config" not in lose[0]
+
+
+def test_proxy_wall_share_spans_the_proxy_jobs(tmp_path) -> None:
+    import os
+
+    from hpotext.summary import proxy_wall_share
+
+    header = "s\th:m:s\tmax_rss\n"
+    jobs = [  # name, start, end (seconds since epoch)
+        ("fetch", 0.0, 500.0),  # cached across studies: not part of the study's span
+        ("prepare", 1000.0, 1010.0),
+        ("proxy_table", 1010.0, 1030.0),
+        ("proxy_run_asha", 1030.0, 1040.0),
+        ("retrain_default_seed0", 1010.0, 1060.0),  # beside the proxy
+        ("select_optimizer", 1040.0, 1050.0),
+        ("search_w0", 1050.0, 1110.0),
+    ]
+    files = []
+    for name, start, end in jobs:
+        path = tmp_path / f"{name}.tsv"
+        path.write_text(header + f"{end - start}\t0:00:01\t1\n")
+        os.utime(path, (end, end))
+        files.append(str(path))
+    assert proxy_wall_share(files) == pytest.approx(40.0 / 110.0, abs=1e-4)
+    assert proxy_wall_share([f for f in files if "proxy" not in f and "select" not in f]) == 0.0

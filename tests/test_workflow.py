@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -137,6 +138,31 @@ def test_report_and_dag(study: Path) -> None:
         assert "<svg" in svg.stdout
 
 
+def test_proxy_validation_runs_every_optimizer_live(study: Path) -> None:
+    """proxy.validate adds live runs and a rank check; the cached proxy stage is not redone."""
+    proc = snakemake(
+        study,
+        "--configfile",
+        "config/test.yaml",
+        "--config",
+        "proxy={validate: true, validate_budget: 4}",
+    )
+    ran = set(re.findall(r"^(?:local)?rule (\w+):", proc.stdout + proc.stderr, re.MULTILINE))
+    assert ran == {"validate_run", "validate_proxy", "summary", "all"}
+    res = study / "results/test"
+    check = json.loads((res / "selection/validation.json").read_text())
+    assert set(check["live_mean_ranks"]) == {"random", "asha", "dehb"}
+    assert check["seeds"] == [0, 1] and check["budget_epochs"] == 4
+    assert check["spearman"] is None or -1.0 <= check["spearman"] <= 1.0
+    for opt in ("random", "asha", "dehb"):
+        traj = pd.read_parquet(res / f"validate/{opt}_seed1.parquet")
+        assert traj["cost"].iloc[-1] >= 4 and (traj["optimizer"] == opt).all()
+    summary = json.loads((res / "summary.json").read_text())
+    assert summary["proxy_validation"]["live_best"] == check["live_best"]
+    assert "validate_run" in summary["stage_seconds"]
+    assert "Proxy check" in (res / "summary.md").read_text()
+
+
 def test_a_named_optimizer_skips_the_proxy_stage(tmp_path: Path) -> None:
     work = copy_workflow(tmp_path / "hpotext")
     auto = snakemake(work, "--configfile", "config/test.yaml", "-n").stdout
@@ -145,6 +171,7 @@ def test_a_named_optimizer_skips_the_proxy_stage(tmp_path: Path) -> None:
     ).stdout
     for rule in ("proxy_table", "proxy_surrogate", "proxy_run", "select_optimizer"):
         assert rule in auto and rule not in named
+    assert "validate_run" not in auto  # proxy.validate is off by default
     assert "search" in named and "retrain" in named
 
 

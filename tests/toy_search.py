@@ -59,6 +59,7 @@ class ToyRunner:
             objective=toy_objective(s.config, s.fidelity),
             cost=self.delay * (s.fidelity - parent_epochs),
             epochs_trained=s.fidelity - parent_epochs,
+            curve=tuple(toy_objective(s.config, e) for e in range(1, s.fidelity + 1)),
         )
 
 

@@ -65,6 +65,7 @@ class CNNClassifier(nn.Module):
         self.convs = nn.ModuleList(
             nn.Conv1d(cfg.embed_dim, cfg.num_filters, kernel_size=k) for k in cfg.kernel_sizes
         )
+        self.act = nn.ReLU()  # a module, so training diagnosis can watch for dead units
         self.dropout = nn.Dropout(cfg.dropout)
         self.classifier = nn.Linear(cfg.num_filters * len(cfg.kernel_sizes), cfg.num_classes)
         self.max_kernel = max(cfg.kernel_sizes)
@@ -79,7 +80,7 @@ class CNNClassifier(nn.Module):
         x = F.pad(emb.transpose(1, 2), (0, self.max_kernel - 1))  # (B, E, L + K - 1)
         pooled = []
         for conv in self.convs:
-            feats = torch.relu(conv(x))[:, :, :width]  # (B, F, L): window t starts at token t
+            feats = self.act(conv(x))[:, :, :width]  # (B, F, L): window t starts at token t
             # ReLU outputs are >= 0 and every row has a real token, so 0 is a neutral fill.
             feats = feats.masked_fill(~mask.unsqueeze(1), 0.0)  # (B, F, L)
             pooled.append(feats.amax(dim=2))  # (B, F)

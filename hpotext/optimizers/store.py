@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -148,8 +149,15 @@ class TrialStore:
             row.update({f"config.{k}": v for k, v in t.config.items()})
             row.update({f"val_{k}": v for k, v in t.metrics.items()})
             row["objective"] = None if t.objective in (None, float("inf")) else t.objective
+            row["stopped_by"], row["symptoms"] = stopped_by(t.stop_reason)
             rows.append(row)
         return pd.DataFrame(rows)
+
+
+def stopped_by(stop_reason: str | None) -> tuple[str | None, str | None]:
+    """(stopper, symptoms) from a stop reason: ("diagnosis", "VG+SC"), ("ema", None), ..."""
+    match = re.match(r"^(diagnosis|ema)(?: ([A-Z+]+))?:", stop_reason or "")
+    return (match.group(1), match.group(2)) if match else (None, None)
 
 
 def _jsonable(value: Any) -> Any:

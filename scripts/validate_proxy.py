@@ -1,0 +1,15 @@
+"""Rank correlation between the proxy's ordering of the optimizers and the live one."""
+
+from hpotext.scripting import run_step
+from hpotext.validate import validate_proxy
+
+snakemake = globals()["snakemake"]
+run_step(
+    snakemake,
+    validate_proxy,
+    selection_path=snakemake.input.selection,
+    run_paths=list(snakemake.input.runs),
+    budget=float(snakemake.params.budget),
+    out_json=snakemake.output.json,
+    out_md=snakemake.output.md,
+)
