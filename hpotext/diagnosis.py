@@ -46,6 +46,7 @@ from hpotext.train import Callback, TrainState
 # epoch -> validation accuracies of comparable trials at that epoch
 Comparables = Callable[[int], Sequence[float]]
 SYMPTOMS = ("EG", "VG", "DR", "SC", "HO", "NMG", "OF")
+WATCH_LIMIT = 1_000_000  # parameters with more elements are left out of VG's weight movement
 
 
 def _from_dict(cls: Any, raw: dict[str, Any] | None, section: str) -> Any:
@@ -177,8 +178,8 @@ class Diagnosis(Callback):
 
     # --- step-level indicators -----------------------------------------------------------------
     def _relu_hook(self, module: nn.Module, inputs: Any, output: torch.Tensor) -> None:
-        if not self._armed or output.dim() < 2:
-            return
+        if not self._armed or not module.training or output.dim() < 2:
+            return  # only the armed training step's forward pass, not validation
         with torch.no_grad():
             # units: the feature axis (dim 1 of (B, F, L) conv maps, the last axis otherwise)
             axis = 1 if output.dim() == 3 else output.dim() - 1
@@ -212,24 +213,22 @@ class Diagnosis(Callback):
         if not grads:
             return
         with torch.no_grad():
-            norms = [float(n) for n in torch._foreach_norm(grads)]
-            weights = [p.detach().clone() for p in params]
+            norms = torch.stack(torch._foreach_norm(grads)).float().tolist()
+            # weights to compare with the next check; big embedding tables are left out (a
+            # copy every few steps would cost more than the check is worth)
+            weights = [p.detach().clone() for p in params if p.numel() <= WATCH_LIMIT]
             bad = [n for n in norms if not math.isfinite(n) or n > s.eg_grad]
             if bad:
                 self._note("EG", f"gradient norm {max(bad):.3g} > {s.eg_grad:g}")
             if max(norms) < s.vg_grad:
                 self._note("VG", f"largest layer gradient norm {max(norms):.3g} < {s.vg_grad:g}")
-            if self._snapshot is not None and len(self._snapshot) == len(weights):
+            if weights and self._snapshot is not None and len(self._snapshot) == len(weights):
                 steps = max(1, state.step - self._snapshot_step)
-                moved = torch._foreach_sub(weights, self._snapshot)
-                change = [
-                    float(d) / (float(w) + 1e-12) / steps
-                    for d, w in zip(
-                        torch._foreach_norm(moved),
-                        torch._foreach_norm(self._snapshot),
-                        strict=True,
-                    )
-                ]
+                moved = torch.stack(
+                    torch._foreach_norm(torch._foreach_sub(weights, self._snapshot))
+                )
+                size = torch.stack(torch._foreach_norm(self._snapshot))
+                change = (moved.float() / (size.float() + 1e-12) / steps).tolist()
                 if max(change) < s.vg_update:
                     self._note("VG", f"weights move {max(change):.3g} per step < {s.vg_update:g}")
         self._snapshot, self._snapshot_step = weights, state.step
