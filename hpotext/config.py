@@ -125,8 +125,18 @@ def experiment_name(config: dict[str, Any]) -> str:
     return str(name)
 
 
+# rough replay cost of each optimizer on the proxy, relative to most (NePS asks are slow)
+REPLAY_COST = {"priorband": 3.0, "random": 0.5}
+
+
 def split_optimizers(optimizers: list[str], parts: int) -> list[list[str]]:
-    """Deal the optimizers to ``parts`` jobs in turn (PriorBand, the slowest, is dealt first)."""
-    order = sorted(optimizers, key=lambda o: (o != "priorband", optimizers.index(o)))
-    parts = max(1, min(parts, len(order)))
-    return [order[i::parts] for i in range(parts)]
+    """Deal the optimizers to ``parts`` jobs of about equal replay cost (longest first, each to
+    the cheapest job so far); every job keeps the config's order."""
+    parts = max(1, min(parts, len(optimizers)))
+    jobs: list[list[str]] = [[] for _ in range(parts)]
+    load = [0.0] * parts
+    for name in sorted(optimizers, key=lambda o: -REPLAY_COST.get(o, 1.0)):  # stable
+        i = load.index(min(load))
+        jobs[i].append(name)
+        load[i] += REPLAY_COST.get(name, 1.0)
+    return [sorted(job, key=optimizers.index) for job in jobs]

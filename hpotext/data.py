@@ -302,6 +302,17 @@ def write_parquet_atomic(df: pd.DataFrame, path: str | Path) -> None:
         df.to_parquet(tmp, index=False)
 
 
+def concat_parquets(
+    paths: list[str], out: str | Path, sort_by: list[str], log: str | Path | None = None
+) -> None:
+    """Join parquet parts (e.g. the proxy table's shards) into one file, rows sorted; with
+    ``log``, write one line saying so there."""
+    table = pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)
+    write_parquet_atomic(table.sort_values(sort_by, kind="stable"), out)
+    if log is not None:
+        Path(log).write_text(f"joined {len(paths)} parts ({len(table)} rows) into {out}\n")
+
+
 def load_split(path: str | Path) -> pd.DataFrame:
     """Read a split written by :func:`prepare_dataset` (columns text, label as str)."""
     if not Path(path).is_file():

@@ -375,10 +375,3 @@ def build_table(
                 time.perf_counter() - started,
             )  # fmt: skip
     data_mod.write_parquet_atomic(pd.DataFrame(rows), out_path)
-
-
-def merge_tables(shard_paths: list[str], out_path: str) -> None:
-    """Join the proxy table's shards into one table ordered by config and epoch."""
-    table = pd.concat([pd.read_parquet(p) for p in shard_paths], ignore_index=True)
-    table = table.sort_values(["config_id", "epoch"], kind="stable").reset_index(drop=True)
-    data_mod.write_parquet_atomic(table, out_path)

@@ -11,6 +11,7 @@ from hpotext.config import (
     split_optimizers,
     validate_config,
 )
+from hpotext.data import concat_parquets
 from hpotext.datasets import dataset_names
 from hpotext.errors import HpotextError
 from hpotext.space import load as load_space

@@ -15,6 +15,7 @@ rule search:
         "results/{exp}/logs/search_{worker}.log",
     benchmark:
         "results/{exp}/benchmarks/search_{worker}.tsv"
+    priority: 5  # before the default config's retrains, which are off the critical path
     conda:
         "../envs/hpotext.yaml"
     threads: 1

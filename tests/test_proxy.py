@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from hpotext import data as data_mod
 from hpotext import pipeline, proxy
 from hpotext import space as space_mod
 from hpotext import surrogate as surrogate_mod
@@ -385,7 +386,9 @@ def test_build_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         parts.append(str(tmp_path / "proxy" / f"shard{shard}.parquet"))
         build(Path(parts[-1]), shard=shard, shards=2)
     assert sorted(pd.read_parquet(parts[1]).config_id.unique()) == [1, 3]
-    proxy.merge_tables(parts[::-1], str(tmp_path / "proxy" / "merged.parquet"))
+    data_mod.concat_parquets(
+        parts[::-1], tmp_path / "proxy" / "merged.parquet", sort_by=["config_id", "epoch"]
+    )
     merged = pd.read_parquet(tmp_path / "proxy" / "merged.parquet")
     pd.testing.assert_frame_equal(
         merged.drop(columns="epoch_seconds"), table.drop(columns="epoch_seconds")
