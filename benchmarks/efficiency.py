@@ -27,6 +27,7 @@ benchmarks/results/efficiency.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import logging
 import math
@@ -107,7 +108,7 @@ class TestScored:
             model, _ = load_model(ckpts[-1], data.vocab_size, data.num_classes, data.max_len)
             out = predict(model, self.test[0], self.test[1], 256, torch.device("cpu"))
             metrics = {**result.metrics, "test_accuracy": out.accuracy}
-            result = Result(**{**result.__dict__, "metrics": metrics})
+            result = dataclasses.replace(result, metrics=metrics)
         return result
 
 

@@ -33,8 +33,8 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -140,7 +140,20 @@ class EmaSettings:
             raise ConfigError("stopping.ema alpha must be in (0, 1] and window >= 1")
 
 
-class Diagnosis(Callback):
+class GatedStopper(Callback):
+    """A stopper that may stop a trial only through its ``gate``."""
+
+    def __init__(self, gate: Gate | None, comparables: Comparables | None) -> None:
+        self.gate, self.comparables = gate or Gate(), comparables
+
+    def stop_if_below_par(self, state: TrainState, reason: str) -> None:
+        """Stop with ``reason`` if the trial's last validation accuracy is below par."""
+        why = self.gate.below_par(state.history[-1].val_accuracy, state.epoch, self.comparables)
+        if why:
+            state.request_stop(f"{reason}; {why}")
+
+
+class Diagnosis(GatedStopper):
     """BTTackler-style diagnosis of one trial's training (see the module docstring)."""
 
     def __init__(
@@ -149,8 +162,8 @@ class Diagnosis(Callback):
         gate: Gate | None = None,
         comparables: Comparables | None = None,
     ) -> None:
-        self.settings, self.gate = settings or DiagnosisSettings(), gate or Gate()
-        self.comparables = comparables
+        super().__init__(gate, comparables)
+        self.settings = settings or DiagnosisSettings()
         self.findings: dict[str, str] = {}  # symptom -> evidence, of the current trial
         self._hooks: list[Any] = []
 
@@ -209,9 +222,9 @@ class Diagnosis(Callback):
     def _check_gradients(self, state: TrainState) -> None:
         s = self.settings
         params = [p for p in state.model.parameters() if p.grad is not None]
-        grads = [p.grad for p in params if p.grad is not None]
-        if not grads:
+        if not params:
             return
+        grads = cast(list[torch.Tensor], [p.grad for p in params])
         with torch.no_grad():
             norms = torch.stack(torch._foreach_norm(grads)).float().tolist()
             # weights to compare with the next check; big embedding tables are left out (a
@@ -274,16 +287,13 @@ class Diagnosis(Callback):
             widening = all(b > a for a, b in zip(gaps, gaps[1:], strict=False))
             if rising and widening:
                 self._note("OF", f"val loss up and train/val gap wider for {s.of_window} epochs")
-        if not self.findings:
-            return
-        why = self.gate.below_par(hist[-1].val_accuracy, state.epoch, self.comparables)
-        if why:
+        if self.findings:
             codes = "+".join(k for k in SYMPTOMS if k in self.findings)
             evidence = "; ".join(self.findings[k] for k in SYMPTOMS if k in self.findings)
-            state.request_stop(f"diagnosis {codes}: {evidence}; {why}")
+            self.stop_if_below_par(state, f"diagnosis {codes}: {evidence}")
 
 
-class EmaStopper(Callback):
+class EmaStopper(GatedStopper):
     """Stop when the EMA-smoothed validation accuracy stops rising (gated like ``Diagnosis``)."""
 
     def __init__(
@@ -292,8 +302,8 @@ class EmaStopper(Callback):
         gate: Gate | None = None,
         comparables: Comparables | None = None,
     ) -> None:
-        self.settings, self.gate = settings or EmaSettings(), gate or Gate()
-        self.comparables = comparables
+        super().__init__(gate, comparables)
+        self.settings = settings or EmaSettings()
 
     def on_epoch_end(self, state: TrainState) -> None:
         s = self.settings
@@ -302,13 +312,11 @@ class EmaStopper(Callback):
             return
         smooth = ema([r.val_accuracy for r in hist], s.alpha)
         slope = (smooth[-1] - smooth[-1 - s.window]) / s.window
-        if slope >= s.min_slope:
-            return
-        why = self.gate.below_par(hist[-1].val_accuracy, state.epoch, self.comparables)
-        if why:
-            state.request_stop(
+        if slope < s.min_slope:
+            self.stop_if_below_par(
+                state,
                 f"ema: smoothed val acc slope {slope:+.4f}/epoch < {s.min_slope:g} over "
-                f"{s.window} epochs; {why}"
+                f"{s.window} epochs",
             )
 
 
@@ -318,6 +326,9 @@ def ema(values: Sequence[float], alpha: float) -> list[float]:
     for v in values:
         out.append(v if not out else alpha * v + (1.0 - alpha) * out[-1])
     return out
+
+
+_GATE_KEYS = tuple(f.name for f in fields(Gate))
 
 
 def stoppers(raw: dict[str, Any] | None, comparables: Comparables | None) -> tuple[Callback, ...]:
@@ -337,17 +348,3 @@ def stoppers(raw: dict[str, Any] | None, comparables: Comparables | None) -> tup
     if smooth.enabled:
         out.append(EmaStopper(smooth, gate, comparables))
     return tuple(out)
-
-
-_GATE_KEYS = tuple(f.name for f in fields(Gate))
-
-
-def describe(raw: dict[str, Any] | None) -> dict[str, Any]:
-    """The effective stopping settings, defaults filled in (for logs and the summary)."""
-    raw = dict(raw or {})
-    gate = _from_dict(Gate, {k: raw.get(k) for k in _GATE_KEYS if k in raw}, "stopping")
-    return {
-        **asdict(gate),
-        "diagnosis": asdict(DiagnosisSettings.from_dict(raw.get("diagnosis"))),
-        "ema": asdict(EmaSettings.from_dict(raw.get("ema"))),
-    }

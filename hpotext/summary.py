@@ -8,7 +8,7 @@ import re
 import statistics
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -42,13 +42,31 @@ def stage_of(benchmark_file: str) -> str:
     return re.sub(r"(_(tuned|default))?(_seed\d+|_w\d+|_shard\d+)$", "", stem)
 
 
-def stage_seconds(benchmark_files: Sequence[str]) -> dict[str, float]:
-    """Wall seconds per stage, summed over the rule's jobs, from Snakemake ``benchmark:`` files."""
+class Job(NamedTuple):
+    """One job of the study, from its ``benchmark:`` file."""
+
+    stage: str
+    seconds: float  # wall seconds the job ran
+    end: float  # Snakemake writes the file when the job ends: its mtime
+
+    @property
+    def start(self) -> float:
+        return self.end - self.seconds
+
+
+def jobs_of(benchmark_files: Sequence[str]) -> list[Job]:
+    """Read every benchmark file once: its stage, wall seconds and end time."""
+    return [
+        Job(stage_of(p), float(pd.read_csv(p, sep="\t")["s"].sum()), Path(p).stat().st_mtime)
+        for p in benchmark_files
+    ]
+
+
+def stage_seconds(jobs: Sequence[Job]) -> dict[str, float]:
+    """Wall seconds per stage, summed over the rule's jobs."""
     totals: dict[str, float] = {}
-    for path in benchmark_files:
-        stage = stage_of(path)
-        seconds = float(pd.read_csv(path, sep="\t")["s"].sum())
-        totals[stage] = round(totals.get(stage, 0.0) + seconds, 2)
+    for job in jobs:
+        totals[job.stage] = round(totals.get(job.stage, 0.0) + job.seconds, 2)
     totals["total"] = round(sum(totals.values()), 2)
     return totals
 
@@ -62,28 +80,17 @@ def proxy_share(seconds: dict[str, float]) -> float:
     return round(proxy / seconds["total"], 4) if seconds.get("total") else 0.0
 
 
-def job_intervals(benchmark_files: Sequence[str]) -> list[tuple[str, float, float]]:
-    """(stage, start, end) of every job: Snakemake writes a benchmark file when its job ends,
-    so end = the file's mtime and start = end - the job's wall seconds."""
-    out = []
-    for path in benchmark_files:
-        end = Path(path).stat().st_mtime
-        seconds = float(pd.read_csv(path, sep="\t")["s"].sum())
-        out.append((stage_of(path), end - seconds, end))
-    return out
-
-
-def proxy_wall_share(benchmark_files: Sequence[str]) -> float:
+def proxy_wall_share(jobs: Sequence[Job]) -> float:
     """The proxy stage's share of the study's wall-clock time: from its first job's start to
     the selection's end (the search waits for it), over the span of every job of the study
     except fetch (cached across studies). Spans both runs after a partial rerun."""
-    jobs = [j for j in job_intervals(benchmark_files) if j[0] != "fetch"]
-    proxy = [j for j in jobs if j[0] in PROXY_STAGES]
+    study = [j for j in jobs if j.stage != "fetch"]
+    proxy = [j for j in study if j.stage in PROXY_STAGES]
     if not proxy:
         return 0.0
-    study = max(j[2] for j in jobs) - min(j[1] for j in jobs)
-    span = max(j[2] for j in proxy) - min(j[1] for j in proxy)
-    return round(span / study, 4) if study > 0 else 0.0
+    total = max(j.end for j in study) - min(j.start for j in study)
+    span = max(j.end for j in proxy) - min(j.start for j in proxy)
+    return round(span / total, 4) if total > 0 else 0.0
 
 
 def compare(tuned: Sequence[float], default: Sequence[float], seed: int = 0) -> dict[str, Any]:
@@ -170,6 +177,7 @@ def summarize(
     validation_path: str | None = None,
 ) -> dict[str, Any]:
     info = DatasetInfo.from_json(info_path)
+    jobs = jobs_of(benchmarks)
     tfidf = json.loads(Path(tfidf_path).read_text())
     tuned, default = seed_stats(tuned_metrics, seeds), seed_stats(default_metrics, seeds)
     summary: dict[str, Any] = {
@@ -199,10 +207,10 @@ def summarize(
             *best_epoch_warnings([c for c in curve_files if "/tuned/" in c], "tuned"),
             *best_epoch_warnings([c for c in curve_files if "/default/" in c], "default"),
         ],
-        "stage_seconds": stage_seconds(benchmarks),
+        "stage_seconds": stage_seconds(jobs),
     }
     summary["proxy_share"] = proxy_share(summary["stage_seconds"])
-    summary["proxy_wall_share"] = proxy_wall_share(benchmarks)
+    summary["proxy_wall_share"] = proxy_wall_share(jobs)
     if selection_path:
         warning = json.loads(Path(selection_path).read_text()).get("warning")
         summary["warnings"] += [f"optimizer selection: {warning}"] if warning else []

@@ -341,6 +341,17 @@ class SurrogateBenchmark:
         return self.surrogate.true_error(config)
 
 
+Incumbent = tuple[int, float, int]  # (fidelity, objective, trial id)
+
+
+def better_incumbent(best: Incumbent | None, new: Incumbent) -> Incumbent:
+    """The incumbent after a new successful result: the highest fidelity wins, then the lower
+    objective, then the earlier trial."""
+    if best is None or (new[0], -new[1], -new[2]) > (best[0], -best[1], -best[2]):
+        return new
+    return best
+
+
 def run_optimizer(
     name: str,
     space: Space,
@@ -366,7 +377,7 @@ def run_optimizer(
     optimizer = make_optimizer(name, space, seed)
     fidelity_of: dict[int, int] = {}
     seen: dict[str, list[int]] = {}  # canonical config -> fidelities tried
-    best: tuple[int, float, int] | None = None  # (fidelity, objective, trial id)
+    best: Incumbent | None = None
     config_of: dict[int, dict[str, Any]] = {}
     rows: list[dict[str, Any]] = []
     spent = 0.0
@@ -386,9 +397,7 @@ def run_optimizer(
         seen.setdefault(key, []).append(s.fidelity)
         config_of[s.trial_id] = s.config
         if result.ok and math.isfinite(result.objective):
-            mine = (s.fidelity, result.objective, s.trial_id)
-            if best is None or (mine[0], -mine[1], -mine[2]) > (best[0], -best[1], -best[2]):
-                best = mine
+            best = better_incumbent(best, (s.fidelity, result.objective, s.trial_id))
         rows.append(
             {
                 "optimizer": name,

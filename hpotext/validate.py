@@ -22,7 +22,7 @@ from hpotext.errors import ConfigError
 from hpotext.optimizers.records import Trial
 from hpotext.optimizers.store import TrialStore
 from hpotext.pipeline import write_json
-from hpotext.surrogate import TRAJECTORY
+from hpotext.surrogate import TRAJECTORY, Incumbent, better_incumbent
 
 log = logging.getLogger("hpotext.validate")
 
@@ -35,15 +35,13 @@ def live_trajectory(trials: dict[int, Trial], optimizer: str, seed: int) -> pd.D
     validation error of the incumbent (best objective at the highest fidelity reached so far)."""
     done = [t for t in trials.values() if t.status != "pending"]
     done.sort(key=lambda t: (t.finished_at or math.inf, t.trial_id))
-    best: tuple[int, float, int] | None = None  # (fidelity, objective, trial id)
+    best: Incumbent | None = None
     spent, rows = 0, []
     for t in done:
         spent += t.epochs_trained
         value = t.objective if t.objective is not None else math.nan
         if t.status in ("completed", "stopped") and math.isfinite(value):
-            mine = (t.fidelity, value, t.trial_id)
-            if best is None or (mine[0], -mine[1], -mine[2]) > (best[0], -best[1], -best[2]):
-                best = mine
+            best = better_incumbent(best, (t.fidelity, value, t.trial_id))
         rows.append(
             {
                 "optimizer": optimizer,

@@ -34,9 +34,8 @@ SEEDS = config["final"]["seeds"]
 WORKERS = [f"w{i}" for i in range(config["search"]["workers"])]
 VARIANTS = ["tuned", "default"]
 AUTO = config["search"]["optimizer"] == "auto"
-VALIDATE = (
-    AUTO and config["proxy"]["validate"]
-)  # config validation refuses it without auto
+# config validation refuses proxy.validate without auto
+VALIDATE = AUTO and config["proxy"]["validate"]
 PROXY_SEEDS = list(range(config["proxy"]["seeds"]))
 PROXY_SHARDS = min(config["proxy"]["shards"], config["proxy"]["configs"])
 PROXY_PARTS = split_optimizers(config["proxy"]["optimizers"], config["proxy"]["shards"])

@@ -6,7 +6,7 @@
 # a single two-thread job waits until both cores are free while one-core jobs keep taking
 # whichever core frees first, which delayed the search by minutes on two cores.
 #
-# The replays run in proxy.shards jobs too, the optimizers dealt to them in turn: a process per
+# The replays run in proxy.shards jobs too, the optimizers balanced by replay cost: a process per
 # (optimizer, seed), or even per optimizer, would pay 4-7 s of imports (torch, sklearn, every
 # optimizer's library) for replays of about a second each. Every (optimizer, seed) is still its
 # own deterministic replay. The proxy stage sits on the search's critical path, so its jobs go

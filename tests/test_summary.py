@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from hpotext.summary import seed_stats, stage_seconds
+from hpotext.summary import jobs_of, seed_stats, stage_seconds
 
 
 def test_seed_stats_mean_std_per_seed(tmp_path) -> None:
@@ -38,7 +38,7 @@ def test_stage_seconds_sums_jobs_of_a_rule(tmp_path) -> None:
         ("validate_run_dehb_seed1", 3.0),
     ]:
         (tmp_path / f"{name}.tsv").write_text(header + f"{secs}\t0:00:01\t1\n")
-    totals = stage_seconds(sorted(str(p) for p in tmp_path.glob("*.tsv")))
+    totals = stage_seconds(jobs_of(sorted(str(p) for p in tmp_path.glob("*.tsv"))))
     assert totals == {"prepare": 2.0, "proxy_run": 1.0, "proxy_table": 4.0, "retrain": 22.5,
                       "search": 7.0, "validate_run": 3.0, "total": 39.5}  # fmt: skip
 
@@ -117,5 +117,6 @@ def test_proxy_wall_share_spans_the_proxy_jobs(tmp_path) -> None:
         path.write_text(header + f"{end - start}\t0:00:01\t1\n")
         os.utime(path, (end, end))
         files.append(str(path))
-    assert proxy_wall_share(files) == pytest.approx(40.0 / 110.0, abs=1e-4)
-    assert proxy_wall_share([f for f in files if "proxy" not in f and "select" not in f]) == 0.0
+    assert proxy_wall_share(jobs_of(files)) == pytest.approx(40.0 / 110.0, abs=1e-4)
+    others = [f for f in files if "proxy" not in f and "select" not in f]
+    assert proxy_wall_share(jobs_of(others)) == 0.0
