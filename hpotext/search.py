@@ -161,6 +161,8 @@ class SearchWorker:
                     log.info("trial %d was interrupted; running it again", trial.trial_id)
                     return trial
                 if self.budget.used(trials, events, self.max_epochs) >= self.budget.amount:
+                    # stamp the moment: a wall-clock budget found spent stays spent on restart
+                    self._emit({"event": "spent"})
                     return None
                 s = self.optimizer.ask()
                 if s is not None:

@@ -243,7 +243,9 @@ def test_budget_in_seconds_counts_wall_clock_over_restarts(tmp_path):
     first.budget = Budget("seconds", 0.6)
     first.run(ToyRunner(delay=0.02))  # 9 epochs per random trial: ~0.2 s each
     events = first.store.read()
-    assert 0.6 <= wall_seconds(events) < 0.6 + 0.6
+    assert wall_seconds(events) >= 0.6  # the journal records when the budget was found spent
+    session = next(e["time"] for e in events if e["event"] == "session")
+    assert max(e["time"] for e in events if e["event"] == "ask") - session < 0.6  # none after
     n = len(first.store.trials())
     second = make_worker(str(tmp_path), "w0", "random", budget=1)
     second.budget = Budget("seconds", 0.6)

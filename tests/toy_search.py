@@ -80,8 +80,31 @@ def make_worker(store_dir: str, worker: str, optimizer: str, budget: float,
     )
 
 
+def wait_for_peers(store: TrialStore, peers: tuple[str, ...], timeout: float = 60.0) -> None:
+    """Block until every peer has opened a session, so that all of them share the work."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        started = {e.get("worker") for e in store.read() if e["event"] == "session"}
+        if started >= set(peers):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"peers {sorted(set(peers) - started)} never started")
+
+
+class PeerRunner(ToyRunner):
+    """A ToyRunner whose first trial waits for the peers (process start-up is not a race)."""
+
+    def __init__(self, delay: float, store: TrialStore, peers: tuple[str, ...]) -> None:
+        super().__init__(delay)
+        self.store, self.peers = store, peers
+
+    def __call__(self, s: Suggestion, parent_ckpt: Path | None, own_dir: Path) -> Result:
+        if not self.calls:
+            wait_for_peers(self.store, self.peers)
+        return super().__call__(s, parent_ckpt, own_dir)
+
+
 if __name__ == "__main__":
     store_dir, worker, optimizer, budget, delay, *peers = sys.argv[1:]
-    make_worker(store_dir, worker, optimizer, float(budget), tuple(peers)).run(
-        ToyRunner(float(delay))
-    )
+    search = make_worker(store_dir, worker, optimizer, float(budget), tuple(peers))
+    search.run(PeerRunner(float(delay), search.store, tuple(peers)))
