@@ -5,8 +5,11 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export PYTHONHASHSEED := 0
+PYRFR := 0.9.0
+# the default study's experiment (config/config.yaml)
+EXP := vader
 
-.PHONY: install run test lint dag report clean
+.PHONY: install fanova run test lint dag report clean
 
 install: $(VENV)/.installed
 
@@ -18,11 +21,22 @@ $(VENV)/.installed: requirements.lock Makefile
 	$(BIN)/pip install -q --no-deps dehb==0.1.2
 	touch $@
 
+# The optional fanova importance backend (pyrfr builds from source: needs swig and g++).
+fanova: $(VENV)/.fanova
+
+$(VENV)/.fanova: $(VENV)/.installed
+	bash .ci/system-deps test
+	if $(BIN)/pip install -q --no-deps fanova==2.0.19 pyrfr==$(PYRFR); then touch $@; \
+	elif [ "$$(id -u)" = 0 ]; then exit 1; \
+	else echo "note: the optional fanova backend did not build (needs swig and g++)" >&2; fi
+
 run: install
 	snakemake --cores all --resources gpu=1
+	snakemake --report results/$(EXP)/report.html
 
-test: install
-	pytest
+# As root, the test suite installs and requires the extras (fanova, chromium for the report test).
+test: install fanova
+	HPOTEXT_REQUIRE_EXTRAS=$$([ "$$(id -u)" = 0 ] && echo 1) pytest
 
 lint: install
 	ruff check .
@@ -34,7 +48,7 @@ dag: install
 	snakemake --dag | dot -Tsvg > dag.svg
 
 report: install
-	snakemake --report results/report.html
+	snakemake --report results/$(EXP)/report.html
 
 clean:
 	rm -rf $(VENV)

@@ -19,6 +19,7 @@ include: "rules/validate.smk"
 include: "rules/search.smk"
 include: "rules/final.smk"
 include: "rules/report.smk"
+include: "rules/playbook.smk"
 
 
 rule all:

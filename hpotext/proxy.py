@@ -33,6 +33,7 @@ from hpotext import models
 from hpotext import space as space_mod
 from hpotext.errors import ConfigError
 from hpotext.optimizers.records import Suggestion
+from hpotext.priors import sample_around_prior
 from hpotext.space import MODEL, SEP, Fidelity, Hyperparameter, Space
 from hpotext.surrogate import (
     TRAJECTORY,
@@ -42,7 +43,6 @@ from hpotext.surrogate import (
     canonical,
     from_unit,
     run_optimizer,
-    to_unit,
 )
 from hpotext.train import Callback, TrainData, TrainState, default_device
 
@@ -64,7 +64,6 @@ log = logging.getLogger("hpotext.proxy")
 # Hyperparameters (and fixed model settings) that set a layer width, capped on the proxy.
 WIDTHS = ("embed_dim", "hidden_dim", "num_filters", "ff_dim")
 # Std of the Gaussian (in unit-scaled coordinates) around the prior, by prior confidence.
-PRIOR_STD = {"low": 0.25, "medium": 0.15, "high": 0.05}
 
 
 @dataclass(frozen=True)
@@ -187,22 +186,6 @@ def _from_cube(space: Space, point: np.ndarray) -> dict[str, Any]:
     return config
 
 
-def _around_prior(space: Space, rng: np.random.Generator) -> dict[str, Any]:
-    """A perturbation of the prior config, narrower for more confident priors."""
-    config: dict[str, Any] = {}
-    family_default = space.fixed.get(MODEL)
-    for hp in space.hyperparameters:
-        if hp.family is not None and hp.family != config.get(MODEL, family_default):
-            continue
-        std = PRIOR_STD[hp.confidence]
-        if hp.type == "categorical":
-            keep = rng.random() < 1.0 - 2.0 * std
-            config[hp.key] = hp.prior if keep else hp.choices[int(rng.integers(len(hp.choices)))]
-        else:
-            config[hp.key] = from_unit(hp, to_unit(hp, hp.prior) + rng.normal(0.0, std))
-    return config
-
-
 def sample_configs(
     space: Space, n: int, prior_fraction: float = 0.25, seed: int = 0
 ) -> list[dict[str, Any]]:
@@ -241,7 +224,7 @@ def sample_configs(
     for _ in range(100 * n_prior):
         if len(out) >= n_prior:
             break
-        add(_around_prior(space, rng))
+        add(sample_around_prior(space, rng))
     for _ in range(50):
         need = n - len(out)
         if need <= 0:

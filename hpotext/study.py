@@ -8,8 +8,6 @@ import math
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from hpotext import data as data_mod
 from hpotext import space as space_mod
 from hpotext.diagnosis import stoppers
@@ -18,7 +16,6 @@ from hpotext.objective import TrialRunner
 from hpotext.optimizers import make_optimizer
 from hpotext.optimizers.store import TrialStore
 from hpotext.pipeline import (
-    default_figures,
     find_batch_size,
     load_train_data,
     train_config,
@@ -64,12 +61,14 @@ def search_worker(
     selection_path: str | None = None,
     stopping: dict[str, Any] | None = None,
     continuation: bool = True,
+    options: dict[str, Any] | None = None,
 ) -> int:
     """Run one search worker until the shared budget is spent; writes a small marker file.
 
     ``optimizer`` "auto" takes the name the selection stage wrote to ``selection_path``.
     ``stopping`` is the config's ``stopping`` section (diagnosis and EMA stopper, both on by
-    default); ``continuation`` False trains promoted trials from scratch.
+    default); ``continuation`` False trains promoted trials from scratch; ``options`` go to the
+    optimizer (``search.options``).
     """
     optimizer, _ = chosen_optimizer(optimizer, selection_path)
     space = space_mod.load(space_path)
@@ -87,7 +86,7 @@ def search_worker(
     runner = TrialRunner(
         space, data, base_train, seed, device, callbacks=callbacks, batch_size_for=batch_size_for
     )
-    opt = make_optimizer(optimizer, space, seed)
+    opt = make_optimizer(optimizer, space, seed, **(options or {}))
     search = SearchWorker(
         store,
         opt,
@@ -176,19 +175,3 @@ def retrain(
         curve_out,
         work_dir,
     )
-
-
-def figures(
-    trials_path: str,
-    curve_paths: list[str],
-    metric_paths: list[str],
-    search_out: str,
-    curves_out: str,
-    confusion_out: str,
-) -> None:
-    """The search trace and the tuned config's learning curves and confusion matrix."""
-    from hpotext import plots
-
-    trials = pd.read_parquet(trials_path)
-    plots.search_trace(trials, search_out, title="search: every trial and the incumbent")
-    default_figures(curve_paths, metric_paths, curves_out, confusion_out, label="tuned config")

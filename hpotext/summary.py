@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from hpotext import space as space_mod
+from hpotext.boundary import near_edges
 from hpotext.data import DatasetInfo
 from hpotext.pipeline import write_json
 from hpotext.selection import chosen_optimizer
@@ -175,6 +177,10 @@ def summarize(
     md_out: str,
     selection_path: str | None = None,
     validation_path: str | None = None,
+    space_path: str | None = None,
+    importance_path: str | None = None,
+    html_out: str | None = None,
+    compute_out: str | None = None,
 ) -> dict[str, Any]:
     info = DatasetInfo.from_json(info_path)
     jobs = jobs_of(benchmarks)
@@ -219,9 +225,48 @@ def summarize(
         keys = ("spearman", "selected", "live_best", "selected_live_rank", "seeds")
         summary["proxy_validation"] = {k: check[k] for k in keys}
         summary["warnings"] += [f"proxy validation: {check['warning']}"] if check["warning"] else []
+    if importance_path:
+        found = json.loads(Path(importance_path).read_text())
+        summary["importance"] = {
+            k: found.get(k) for k in ("backend", "fidelity", "n_configs", "top", "interactions")
+        }
+        summary["warnings"] += found["warnings"]
+    if space_path:
+        edges = near_edges(space_mod.load(space_path), summary["best_config"])
+        summary["boundary"] = [e.__dict__ for e in edges]
+        summary["warnings"] += [e.warning() for e in edges]
+    if not summary["tuned_vs_default"]["accuracy"]["significant"]:
+        summary["warnings"].append(
+            "the tuned config does not beat the default (prior) config beyond seed noise; "
+            "search longer, widen the space or question the priors"
+        )
     write_json(summary, json_out)
-    Path(md_out).write_text(to_markdown(summary))
+    markdown = to_markdown(summary)
+    Path(md_out).write_text(markdown)
+    if html_out:
+        Path(html_out).write_text(to_html(markdown, f"hpotext study {experiment}"))
+    if compute_out:
+        from hpotext.plots import stage_compute
+
+        per_stage = {k: v for k, v in summary["stage_seconds"].items() if k != "total"}
+        stage_compute(per_stage, compute_out, title="compute per stage (wall seconds of its jobs)")
     return summary
+
+
+def to_html(markdown_text: str, title: str) -> str:
+    """summary.md as a self-contained HTML page (for the Snakemake report)."""
+    import markdown
+
+    body = markdown.markdown(markdown_text, extensions=["tables", "fenced_code"])
+    style = (
+        "body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .6em}"
+        "pre{background:#f4f4f4;padding:.6em}"
+    )
+    return (
+        f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{title}</title>"
+        f"<style>{style}</style></head><body>{body}</body></html>"
+    )
 
 
 def _pm(stats: dict[str, Any], metric: str) -> str:
@@ -311,6 +356,7 @@ def to_markdown(summary: dict[str, Any]) -> str:
         "```",
         "",
     ]
+    lines += importance_lines(summary.get("importance"))
     if summary["warnings"]:
         lines += ["## Warnings", "", *[f"- {w}" for w in summary["warnings"]], ""]
     lines += [
@@ -334,3 +380,31 @@ def to_markdown(summary: dict[str, Any]) -> str:
             "",
         ]
     return "\n".join(lines)
+
+
+def importance_lines(found: dict[str, Any] | None) -> list[str]:
+    """The "What mattered" section: fANOVA main effects and the strongest interactions."""
+    if not found:
+        return []
+    lines = ["## What mattered", ""]
+    if not found.get("top"):
+        return [*lines, "Too few trials for an importance analysis.", ""]
+    lines += [
+        f"fANOVA ({found['backend']}) over {found['n_configs']} configs at "
+        f"{found['fidelity']} epochs: the share of the variance in validation error that each "
+        "hyperparameter explains on its own.",
+        "",
+        "| hyperparameter | fraction of variance | spread over trees |",
+        "| --- | --- | --- |",
+        *[f"| {r['param']} | {r['importance']:.3f} | ± {r['std']:.3f} |" for r in found["top"]],
+        "",
+    ]
+    pairs = [p for p in found.get("interactions") or [] if p["importance"] > 0][:3]
+    if pairs:
+        lines += [
+            "Strongest interactions: "
+            + "; ".join(f"{' x '.join(p['params'])} {p['importance']:.3f}" for p in pairs)
+            + ".",
+            "",
+        ]
+    return lines

@@ -13,7 +13,8 @@ from hpotext.config import (
 )
 from hpotext.data import concat_parquets
 from hpotext.datasets import dataset_names
-from hpotext.errors import HpotextError
+from hpotext.errors import ConfigError, HpotextError
+from hpotext.playbook import arm_config, arm_of, arm_space, arms, base_exp
 from hpotext.space import load as load_space
 
 # NePS orders categorical choices through a set: every process must hash strings alike.
@@ -27,11 +28,23 @@ try:
     SPACE = load_space(
         config["search"]["space"]
     )  # a bad space fails here, before any job
+    # A playbook study: one arm per combination of scientific values, each a study of its own
+    # under results/<exp>/study/<arm>/ with its own config (validated here) and space.
+    ARMS = arms(config["study"], SPACE)
+    if config["study"]["fixed"] and not ARMS:
+        raise ConfigError(
+            "study.fixed needs study.scientific; to hold a hyperparameter constant in an "
+            "ordinary study, move it to the search space's fixed section"
+        )
+    ARM_CONFIGS = {
+        arm.name: validate_config(arm_config(config, arm, SPACE)) for arm in ARMS
+    }
+    for arm in ARMS:
+        arm_space(SPACE, config["study"], arm)
 except HpotextError as err:
     raise WorkflowError(f"hpotext: {err}") from None
+ARM_NAMES = [arm.name for arm in ARMS]
 
-SEEDS = config["final"]["seeds"]
-WORKERS = [f"w{i}" for i in range(config["search"]["workers"])]
 VARIANTS = ["tuned", "default"]
 AUTO = config["search"]["optimizer"] == "auto"
 # config validation refuses proxy.validate without auto
@@ -58,7 +71,9 @@ GPU = 1 if shutil.which("nvidia-smi") else 0
 
 
 wildcard_constraints:
-    exp=re.escape(EXP),
+    exp=re.escape(EXP)
+    + (f"(/study/({'|'.join(map(re.escape, ARM_NAMES))}))?" if ARMS else ""),
+    arm="|".join(map(re.escape, ARM_NAMES)) or "none",
     seed=r"\d+",
     shard=r"\d+",
     part=r"\d+",
@@ -68,13 +83,63 @@ wildcard_constraints:
     dataset="|".join(dataset_names()),
 
 
+REPORT_FIGURES = [
+    "learning_curves",
+    "confusion",
+    "search_trace",
+    "trial_curves",
+    "boundary",
+    "importance",
+    "marginals",
+]
+
+
 def all_targets():
-    return [
-        f"results/{EXP}/summary.json",
-        f"results/{EXP}/report/learning_curves.png",
-        f"results/{EXP}/report/confusion.png",
-        f"results/{EXP}/report/search_trace.png",
-    ]
+    """The study's summary and figures; for a playbook study every arm's and the comparison."""
+    studies = [f"{EXP}/study/{arm}" for arm in ARM_NAMES] or [EXP]
+    targets = [f"results/{EXP}/study/comparison.json"] if ARMS else []
+    for exp in studies:
+        targets.append(f"results/{exp}/summary.json")
+        targets += [f"results/{exp}/report/{name}.png" for name in REPORT_FIGURES]
+    return targets
+
+
+# --- per-study settings: an arm of a playbook study has its own config and space -------------
+def cfg(wildcards):
+    """The config of the study ``wildcards.exp`` (an arm's, or the base study's)."""
+    return ARM_CONFIGS.get(arm_of(wildcards.exp), config)
+
+
+def setting(*path):
+    """An input/params function: the value at ``path`` in the study's config."""
+
+    def get(wildcards):
+        node = cfg(wildcards)
+        for key in path:
+            node = node[key]
+        return node
+
+    return get
+
+
+def space_of(wildcards):
+    """The search space file: the config's, or an arm's (its scientific values fixed)."""
+    if arm_of(wildcards.exp) is None:
+        return config["search"]["space"]
+    return f"results/{wildcards.exp}/space.yaml"
+
+
+def base_data(name):
+    """An input function: a file of the base study's data (shared by every arm)."""
+    return lambda wildcards: f"results/{base_exp(wildcards.exp)}/data/{name}"
+
+
+def workers_of(wildcards):
+    return [f"w{i}" for i in range(cfg(wildcards)["search"]["workers"])]
+
+
+def seeds_of(wildcards):
+    return cfg(wildcards)["final"]["seeds"]
 
 
 def dataset_source(wildcards):
@@ -85,8 +150,11 @@ def dataset_source(wildcards):
 
 
 def selection(wildcards):
-    """The selection stage's choice when search.optimizer is auto; nothing (no proxy) otherwise."""
-    return [f"results/{wildcards.exp}/selection/optimizer.json"] if AUTO else []
+    """The selection stage's choice when search.optimizer is auto; nothing (no proxy) otherwise.
+    Arms share the base study's selection."""
+    if cfg(wildcards)["search"]["optimizer"] != "auto":
+        return []
+    return [f"results/{base_exp(wildcards.exp)}/selection/optimizer.json"]
 
 
 def proxy_shards(wildcards):
@@ -121,7 +189,9 @@ def validate_runs(wildcards):
 
 def search_markers(wildcards):
     return expand(
-        "results/{exp}/search/workers/{worker}.json", exp=wildcards.exp, worker=WORKERS
+        "results/{exp}/search/workers/{worker}.json",
+        exp=wildcards.exp,
+        worker=workers_of(wildcards),
     )
 
 
@@ -137,7 +207,7 @@ def final_curves(wildcards):
         "results/{exp}/final/{variant}/seed{seed}/curve.parquet",
         exp=wildcards.exp,
         variant=VARIANTS,
-        seed=SEEDS,
+        seed=seeds_of(wildcards),
     )
 
 
@@ -147,7 +217,7 @@ def final_metrics(wildcards):
         "results/{exp}/final/{variant}/seed{seed}/test_metrics.json",
         exp=wildcards.exp,
         variant=VARIANTS,
-        seed=SEEDS,
+        seed=seeds_of(wildcards),
     )
 
 
@@ -155,7 +225,7 @@ def tuned_curves(wildcards):
     return expand(
         "results/{exp}/final/tuned/seed{seed}/curve.parquet",
         exp=wildcards.exp,
-        seed=SEEDS,
+        seed=seeds_of(wildcards),
     )
 
 
@@ -163,7 +233,7 @@ def default_metrics(wildcards):
     return expand(
         "results/{exp}/final/default/seed{seed}/test_metrics.json",
         exp=wildcards.exp,
-        seed=SEEDS,
+        seed=seeds_of(wildcards),
     )
 
 
@@ -171,25 +241,32 @@ def tuned_metrics(wildcards):
     return expand(
         "results/{exp}/final/tuned/seed{seed}/test_metrics.json",
         exp=wildcards.exp,
-        seed=SEEDS,
+        seed=seeds_of(wildcards),
     )
 
 
 def stage_benchmarks(wildcards):
-    """Every benchmark file of the study, for compute per stage."""
+    """Every benchmark file of the study, for compute per stage. An arm of a playbook study
+    counts its own jobs only (the data, reference and proxy stages are the base study's).
+    """
     exp = wildcards.exp
-    files = [
-        f"results/{exp}/benchmarks/{s}.tsv" for s in ("prepare", "subset", "tfidf")
-    ]
-    files += expand("results/{exp}/benchmarks/search_{w}.tsv", exp=exp, w=WORKERS)
+    files = expand(
+        "results/{exp}/benchmarks/search_{w}.tsv", exp=exp, w=workers_of(wildcards)
+    )
+    files.append(f"results/{exp}/benchmarks/importance.tsv")
     for stage in ("retrain", "evaluate"):
         files += expand(
             "results/{exp}/benchmarks/{stage}_{variant}_seed{seed}.tsv",
             exp=exp,
             stage=stage,
             variant=VARIANTS,
-            seed=SEEDS,
+            seed=seeds_of(wildcards),
         )
+    if arm_of(exp) is not None:
+        return files
+    files += [
+        f"results/{exp}/benchmarks/{s}.tsv" for s in ("prepare", "subset", "tfidf")
+    ]
     if AUTO:
         files += [
             f"results/{exp}/benchmarks/{s}.tsv"
@@ -215,3 +292,27 @@ def stage_benchmarks(wildcards):
     if is_registered(config["dataset"]):
         files.append(f"resources/benchmarks/{config['dataset']}/fetch.tsv")
     return files
+
+
+def arm_metric_files(exp, arm):
+    seeds = ARM_CONFIGS[arm]["final"]["seeds"]
+    return [
+        f"results/{exp}/study/{arm}/final/tuned/seed{seed}/test_metrics.json"
+        for seed in seeds
+    ]
+
+
+def arm_metrics(wildcards):
+    return [f for arm in ARM_NAMES for f in arm_metric_files(wildcards.exp, arm)]
+
+
+def write_arm_space(space_path, arm_name, out):
+    """An arm's search space: study.fixed and its scientific hyperparameters held fixed."""
+    import yaml
+
+    from hpotext.space import to_dict
+
+    arm = next(a for a in ARMS if a.name == arm_name)
+    space = arm_space(load_space(space_path), config["study"], arm)
+    with open(out, "w") as fh:
+        yaml.safe_dump(to_dict(space), fh, sort_keys=False)

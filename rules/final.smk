@@ -9,11 +9,11 @@
 rule retrain:
     input:
         config=retrain_config,
-        space=config["search"]["space"],
-        train=rules.prepare.output.train,
-        val=rules.prepare.output.val,
-        vocab=rules.prepare.output.vocab,
-        info=rules.prepare.output.info,
+        space=space_of,
+        train=base_data("train.parquet"),
+        val=base_data("val.parquet"),
+        vocab=base_data("vocab.json"),
+        info=base_data("dataset.json"),
     output:
         model="results/{exp}/final/{variant}/seed{seed}/model.pt",
         curve="results/{exp}/final/{variant}/seed{seed}/curve.parquet",
@@ -27,7 +27,7 @@ rule retrain:
     resources:
         gpu=GPU,
     params:
-        train=config["train"],
+        train=setting("train"),
         max_len=config["text"]["max_len"],
         work="results/{exp}/final/{variant}/seed{seed}/checkpoints",
     script:
@@ -37,9 +37,9 @@ rule retrain:
 rule evaluate:
     input:
         model=rules.retrain.output.model,
-        test=rules.prepare.output.test,
-        vocab=rules.prepare.output.vocab,
-        info=rules.prepare.output.info,
+        test=base_data("test.parquet"),
+        vocab=base_data("vocab.json"),
+        info=base_data("dataset.json"),
     output:
         metrics="results/{exp}/final/{variant}/seed{seed}/test_metrics.json",
     log:

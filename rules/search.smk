@@ -3,11 +3,11 @@
 
 rule search:
     input:
-        subset=rules.subset.output.subset,
-        val=rules.prepare.output.val,
-        vocab=rules.prepare.output.vocab,
-        info=rules.prepare.output.info,
-        space=config["search"]["space"],
+        subset=base_data("search_subset.parquet"),
+        val=base_data("val.parquet"),
+        vocab=base_data("vocab.json"),
+        info=base_data("dataset.json"),
+        space=space_of,
         selection=selection,
     output:
         done="results/{exp}/search/workers/{worker}.json",
@@ -23,15 +23,16 @@ rule search:
         gpu=GPU,
     params:
         store="results/{exp}/search",
-        optimizer=config["search"]["optimizer"],
-        seed=config["search"]["seed"],
-        budget=config["search"]["budget"],
-        train=config["train"],
+        optimizer=setting("search", "optimizer"),
+        seed=setting("search", "seed"),
+        budget=setting("search", "budget"),
+        train=setting("train"),
         max_len=config["text"]["max_len"],
-        workers=WORKERS,
-        max_failures=config["search"]["max_consecutive_failures"],
-        stopping=config["stopping"],
-        continuation=config["search"]["continuation"],
+        workers=workers_of,
+        max_failures=setting("search", "max_consecutive_failures"),
+        stopping=setting("stopping"),
+        continuation=setting("search", "continuation"),
+        options=setting("search", "options"),
     script:
         "../scripts/search.py"
 
@@ -39,7 +40,7 @@ rule search:
 rule collect_search:
     input:
         workers=search_markers,
-        space=config["search"]["space"],
+        space=space_of,
     output:
         trials="results/{exp}/search/trials.parquet",
         incumbent="results/{exp}/search/incumbent.json",
@@ -55,7 +56,7 @@ rule collect_search:
 
 rule default_config:
     input:
-        space=config["search"]["space"],
+        space=space_of,
     output:
         config="results/{exp}/final/default/config.json",
     log:

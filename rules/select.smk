@@ -11,12 +11,12 @@ rule select_optimizer:
         curves=report(
             "results/{exp}/report/selection_curves.png",
             caption="../report/selection_curves.rst",
-            category="Optimizer selection",
+            category="2 Optimizer selection",
         ),
         cd=report(
             "results/{exp}/report/selection_cd.png",
             caption="../report/selection_cd.rst",
-            category="Optimizer selection",
+            category="2 Optimizer selection",
         ),
     log:
         "results/{exp}/logs/select_optimizer.log",

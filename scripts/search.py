@@ -24,5 +24,6 @@ run_step(
     max_consecutive_failures=int(snakemake.params.max_failures),
     stopping=dict(snakemake.params.stopping),
     continuation=bool(snakemake.params.continuation),
+    options=dict(snakemake.params.options),
     done_out=snakemake.output.done,
 )

@@ -22,6 +22,10 @@ run_step(
     optimizer=snakemake.params.optimizer,
     selection_path=(list(snakemake.input.selection) or [None])[0],
     validation_path=(list(snakemake.input.validation) or [None])[0],
+    space_path=snakemake.input.space,
+    importance_path=snakemake.input.importance,
     json_out=snakemake.output.json,
     md_out=snakemake.output.md,
+    html_out=snakemake.output.html,
+    compute_out=snakemake.output.compute,
 )

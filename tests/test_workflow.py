@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -18,6 +19,10 @@ SKIP = shutil.ignore_patterns(
     ".venv", ".git", "results", "resources", ".snakemake", "__pycache__", ".*_cache", "*.egg-info"
 )
 pytestmark = pytest.mark.workflow
+FIGURES = ("learning_curves", "confusion", "search_trace", "trial_curves", "boundary",
+           "importance", "marginals", "compute")  # fmt: skip
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--no-first-run", "--virtual-time-budget=10000")  # fmt: skip
 
 
 def copy_workflow(dest: Path) -> Path:
@@ -84,6 +89,10 @@ def test_study_writes_summary_with_test_scores(study: Path) -> None:
     )
     md = (study / "results/test/summary.md").read_text()
     assert "TF-IDF" in md and "Mean ± std over 2 seeds" in md and "Goal" in md
+    for section in ("## Test scores", "## Search", "Best config", "## What mattered",
+                    "## Compute per stage"):  # fmt: skip
+        assert section in md
+    assert summary["importance"]["top"] and "boundary" in summary
 
 
 def test_study_outputs_are_complete(study: Path) -> None:
@@ -96,8 +105,12 @@ def test_study_outputs_are_complete(study: Path) -> None:
             assert not (run / "checkpoints").exists()  # cleaned after training
             metrics = json.loads((run / "test_metrics.json").read_text())
             assert sum(map(sum, metrics["confusion"])) == 80
-    for png in ("learning_curves.png", "confusion.png", "search_trace.png"):
-        assert (res / "report" / png).read_bytes()[:4] == b"\x89PNG"
+    for png in FIGURES:
+        assert (res / "report" / f"{png}.png").read_bytes()[:4] == b"\x89PNG"
+    importance = json.loads((res / "importance/importance.json").read_text())
+    assert importance["fidelity"] in (1, 3) and importance["backend"] == "optuna"
+    table = pd.read_parquet(res / "importance/importance.parquet")
+    assert set(table["method"]) <= {"fanova", "ped_anova"} and (table["importance"] >= 0).all()
     assert (study / "resources/data/vader.parquet").exists()
     trials = pd.read_parquet(res / "search/trials.parquet")
     assert trials["trial_id"].is_unique and set(trials["worker"]) <= {"w0", "w1"}
@@ -128,7 +141,7 @@ def test_rerun_has_nothing_to_do(study: Path) -> None:
 def test_report_and_dag(study: Path) -> None:
     snakemake(study, "--configfile", "config/test.yaml", "--report", "report.html")
     html = (study / "report.html").read_text(errors="replace")
-    assert "learning_curves.png" in html and "search_trace.png" in html
+    assert all(f"{name}.png" in html for name in FIGURES) and "summary.html" in html
     dag = snakemake(study, "--configfile", "config/test.yaml", "--dag", "-F").stdout
     assert "digraph" in dag and "search" in dag and "retrain" in dag and "fetch" in dag
     if shutil.which("dot"):
@@ -136,6 +149,36 @@ def test_report_and_dag(study: Path) -> None:
             ["dot", "-Tsvg"], input=dag, capture_output=True, text=True, check=True
         )
         assert "<svg" in svg.stdout
+
+
+def test_report_renders_in_headless_chromium(study: Path, tmp_path: Path) -> None:
+    """Open the report as a browser would, click through every category and result."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        if os.environ.get("HPOTEXT_REQUIRE_EXTRAS"):
+            pytest.fail("chromium is missing; make test installs it (apt) when run as root")
+        pytest.skip("needs chromium (make test installs it when run as root)")
+    snakemake(study, "--configfile", "config/test.yaml", "--report", "report.html")
+    page = (study / "report.html").read_text()
+    checker = (ROOT / "tests/report_check.js").read_text()
+    probe = tmp_path / "report.html"
+    probe.write_text(page.replace("</body>", f"<script>{checker}</script></body>"))
+    proc = subprocess.run(
+        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom",
+         probe.as_uri()],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    found = re.search(r'<pre id="hpotext-check">(.*?)</pre>', proc.stdout, re.DOTALL)
+    assert found, f"the report did not render:\n{proc.stderr[-3000:]}"
+    check = json.loads(html.unescape(found.group(1)))
+    assert check["errors"] == []
+    assert {"1 Summary", "3 Search", "4 Importance", "5 Tuned config"} <= set(check["categories"])
+    for name in FIGURES:
+        seen = check["results"][f"{name}.png"]
+        assert seen["listed"] and seen["caption"] > 0, name
+        assert seen["width"] > 100 and seen["height"] > 100, name  # a decoded, drawn figure
+    summary = check["results"]["summary.html"]
+    assert summary["iframe"] and "What mattered" in summary["text"] and "TF-IDF" in summary["text"]
 
 
 def test_proxy_validation_runs_every_optimizer_live(study: Path) -> None:
@@ -254,3 +297,46 @@ def test_bad_dataset_fails_with_one_sentence_and_no_output(tmp_path: Path) -> No
     log = (work / "results/one_class/logs/prepare.log").read_text()
     assert "class" in log and "Traceback" not in log
     assert not list((work / "results/one_class").glob("data/*.parquet"))
+
+
+def test_playbook_study_compares_two_model_families(study: Path) -> None:
+    """Each scientific value is an arm: its own search and retraining, then a comparison."""
+    proc = snakemake(
+        study, "--configfile", "config/test.yaml", "--config",
+        "study={scientific: {model: [boe, cnn]}, fixed: {token_drop: 0.0}}",
+    )  # fmt: skip
+    ran = re.findall(r"^(?:local)?rule (\w+):", proc.stdout + proc.stderr, re.MULTILINE)
+    assert "prepare" not in ran and "proxy_table" not in ran  # shared with the base study
+    assert ran.count("search") == 4 and ran.count("arm_space") == 2
+    res = study / "results/test/study"
+    for family in ("boe", "cnn"):
+        arm = res / f"model-{family}"
+        summary = json.loads((arm / "summary.json").read_text())
+        assert summary["best_config"].get("model", family) == family
+        assert "token_drop" not in summary["best_config"]  # fixed, not searched
+        trials = pd.read_parquet(arm / "search/trials.parquet")
+        assert "config.model" not in trials and (trials["status"] != "pending").all()
+        assert all((arm / "report" / f"{name}.png").exists() for name in FIGURES)
+        assert set(summary["stage_seconds"]) >= {"search", "retrain", "evaluate"}
+        assert "proxy_table" not in summary["stage_seconds"]  # the base study's
+    comparison = json.loads((res / "comparison.json").read_text())
+    assert set(comparison["arms"]) == {"model-boe", "model-cnn"}
+    assert all(row["seeds"] == 2 for row in comparison["arms"].values())
+    assert "seed noise" in (res / "comparison.md").read_text()
+    assert (res / "comparison.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_playbook_settings_and_bad_studies(study: Path) -> None:
+    """Seed 002's ablation is a scientific setting; a bad study fails before any job."""
+    proc = snakemake(
+        study, "--configfile", "config/test.yaml", "-n", "--config",
+        "study={scientific: {search.options.prior_fraction: [0.5, 0.8]}}",
+        "search={space: config/spaces/test.yaml, optimizer: asha, budget: {amount: 12}}",
+    )  # fmt: skip
+    out = proc.stdout + proc.stderr
+    assert "results/test/study/prior_fraction-0.8/search/workers/w1.json" in out
+    assert "compare_arms" in out and "proxy_table" not in out  # a named optimizer: no proxy
+    bad = snakemake(study, "--configfile", "config/test.yaml", "-n", "--config",
+                    "study={scientific: {model: [boe]}}", check=False)  # fmt: skip
+    assert bad.returncode != 0
+    assert "study.scientific.model must list at least two values" in bad.stdout + bad.stderr

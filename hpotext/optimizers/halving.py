@@ -62,7 +62,7 @@ class SuccessiveHalving(AskTellBase):
                 return None  # the rung waits for its last results
             self._advance()
         item = self._todo.pop(0)
-        config = self.space.sample(self.rng) if item is None else self._configs[item]
+        config = self._new_config() if item is None else self._configs[item]
         rung = self._start + self._stage
         info = {"bracket": self._bracket, "rung": rung}
         suggestion = self._suggest(config, self.rungs[rung], item, info)
@@ -139,7 +139,7 @@ class ASHA(AskTellBase):
     def _next(self) -> Suggestion:
         pick = self._promotable()
         if pick is None:
-            rung, parent, config = 0, None, self.space.sample(self.rng)
+            rung, parent, config = 0, None, self._new_config()
         else:
             rung, parent = pick[0] + 1, pick[1]
             config = self._configs[parent]

@@ -34,18 +34,27 @@ class AskTellBase:
 
     Subclasses implement ``_next()`` (the next suggestion or None; it must not change any state
     when it returns None) and ``_record(trial_id, objective)`` (a result arrived, first time
-    only). The built-in optimizers take no options: their only knobs (fidelity range and
-    ``eta``) live in the search space, so an unknown option is a mistake and raises ConfigError.
+    only). The fidelity range and ``eta`` live in the search space; the one option is
+    ``prior_fraction``: the share of new configs drawn around the space's priors instead of
+    uniformly (ASHA-Prior and friends of the priors paper, seed 002; 0 by default). Any other
+    option is a mistake and raises ConfigError.
     """
 
     name = "base"
 
-    def __init__(self, space: Space, seed: int, **options: Any) -> None:
+    def __init__(
+        self, space: Space, seed: int, prior_fraction: float = 0.0, **options: Any
+    ) -> None:
         if options:
             raise ConfigError(
-                f"optimizer '{self.name}' takes no options, got {sorted(options)}; set the "
-                "fidelity range and eta in the search space instead"
+                f"optimizer '{self.name}' takes only the option prior_fraction, got "
+                f"{sorted(options)}; set the fidelity range and eta in the search space instead"
             )
+        if not 0.0 <= prior_fraction <= 1.0:
+            raise ConfigError(
+                f"optimizer option prior_fraction must lie in [0, 1], got {prior_fraction!r}"
+            )
+        self.prior_fraction = float(prior_fraction)
         self.space = space
         self.seed = int(seed)
         self.rng = np.random.default_rng(self.seed)
@@ -87,6 +96,18 @@ class AskTellBase:
         self._record(trial_id, objective)
 
     # --- for subclasses ------------------------------------------------------------------------
+    def _new_config(self) -> dict[str, Any]:
+        """A fresh config: around the priors with probability ``prior_fraction``, else uniform.
+
+        With ``prior_fraction`` 0 the generator is used exactly as before the option existed, so
+        older journals replay unchanged.
+        """
+        if self.prior_fraction > 0.0 and self.rng.random() < self.prior_fraction:
+            from hpotext.priors import sample_around_prior
+
+            return sample_around_prior(self.space, self.rng)
+        return self.space.sample(self.rng)
+
     def _suggest(
         self, config: dict[str, Any], fidelity: int, parent: int | None, info: dict[str, Any]
     ) -> Suggestion:
@@ -108,7 +129,7 @@ class RandomSearch(AskTellBase):
     name = "random"
 
     def _next(self) -> Suggestion:
-        return self._suggest(self.space.sample(self.rng), self.space.fidelity.max, None, {})
+        return self._suggest(self._new_config(), self.space.fidelity.max, None, {})
 
     def ask(self) -> Suggestion:
         """A fresh random config at full fidelity (never None)."""

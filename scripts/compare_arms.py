@@ -1,0 +1,17 @@
+"""A playbook study's arms compared on their tuned test scores."""
+
+from hpotext.playbook import compare_step
+from hpotext.scripting import run_step
+
+snakemake = globals()["snakemake"]
+run_step(
+    snakemake,
+    compare_step,
+    arm_names=list(snakemake.params.arms),
+    metric_files={k: list(v) for k, v in dict(snakemake.params.metric_files).items()},
+    study=dict(snakemake.params.study),
+    space_path=snakemake.input.space,
+    json_out=snakemake.output.json,
+    md_out=snakemake.output.md,
+    png_out=snakemake.output.png,
+)
