@@ -270,22 +270,25 @@ def fanova_importances(
             cs.add(CS.UniformFloatHyperparameter(key, lo, hi))
             values = obs[key].astype(float)
             columns.append(list(np.log(values) if hp.log else values))
-    x = np.array(columns, dtype=float).T
+    # a labelled frame: fanova reorders the columns to ConfigSpace's own (sorted) order
+    x = pd.DataFrame(np.array(columns, dtype=float).T, columns=keys)
     y = obs["value"].to_numpy(dtype=float)
+
+    def quantify(f: Any, names: tuple[str, ...]) -> tuple[float, float]:
+        found = f.quantify_importance(names)
+        res = next(v for k, v in found.items() if len(k) == len(names))
+        return float(res["individual importance"]), float(res["individual std"])
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         f = fanova.fANOVA(x, y, config_space=cs, n_trees=N_TREES, seed=settings.seed)
         main: dict[str, float] = {}
         out: list[tuple[str, tuple[str, ...], float, float]] = []
-        for i, key in enumerate(keys):
-            res = f.quantify_importance((i,))[(i,)]
-            main[key] = float(res["individual importance"])
-            out.append(("fanova", (key,), main[key], float(res["individual std"])))
+        for key in keys:
+            main[key], std = quantify(f, (key,))
+            out.append(("fanova", (key,), main[key], std))
         for a, b in top_pairs(main, settings.pairs):
-            pair = (keys.index(a), keys.index(b))
-            res = f.quantify_importance(pair)[pair]
-            out.append(("fanova", (a, b), float(res["individual importance"]),
-                        float(res["individual std"])))  # fmt: skip
+            out.append(("fanova", (a, b), *quantify(f, (a, b))))
     return out
 
 

@@ -21,10 +21,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
 from scipy import stats
 
 from hpotext.errors import ConfigError
-from hpotext.space import MODEL, Space
+from hpotext.space import MODEL, Hyperparameter, Space
 
 SETTING_ROOTS = ("search", "train", "stopping", "final", "importance")
 ARM_SEP = "/study/"
@@ -46,6 +47,29 @@ class Arm:
         return {k: v for k, v in self.values.items() if k not in keys}
 
 
+def typed(hp: Hyperparameter, value: Any) -> Any:
+    """``value`` as ``hp`` holds it: Snakemake's --config hands nested numbers over as strings."""
+    if not isinstance(value, str):
+        return value
+    if hp.type == "categorical":
+        return next((c for c in hp.choices if str(c) == value), value)
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return int(number) if hp.type == "int" and number.is_integer() else number
+
+
+def setting_value(value: Any) -> Any:
+    """A setting's value from --config: numbers and booleans written as strings become them."""
+    if isinstance(value, str):
+        try:
+            return yaml.safe_load(value)
+        except yaml.YAMLError:
+            return value
+    return value
+
+
 def arm_name(values: dict[str, Any]) -> str:
     parts = [f"{key.split('.')[-1]}-{value}" for key, value in values.items()]
     return re.sub(r"[^A-Za-z0-9_.=-]", "", "_".join(parts))
@@ -63,7 +87,7 @@ def arms(study: dict[str, Any], space: Space) -> list[Arm]:
                 f"study.scientific.{key} must list at least two values to compare, got {values!r}"
             )
         if key in by_key:
-            bad = [v for v in values if not by_key[key].contains(v)]
+            bad = [v for v in values if not by_key[key].contains(typed(by_key[key], v))]
             if bad:
                 raise ConfigError(
                     f"study.scientific.{key}: {bad} lie outside the search space's range for "
@@ -78,8 +102,11 @@ def arms(study: dict[str, Any], space: Space) -> list[Arm]:
         if key in (study.get("fixed") or {}):
             raise ConfigError(f"study: {key!r} is both scientific and fixed; keep one")
     keys = list(scientific)
-    combos = [dict(zip(keys, combo, strict=True)) for combo in
-              itertools.product(*(scientific[k] for k in keys))]  # fmt: skip
+    lists = [
+        [typed(by_key[k], v) if k in by_key else setting_value(v) for v in scientific[k]]
+        for k in keys
+    ]
+    combos = [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*lists)]
     out = [Arm(arm_name(values), values) for values in combos]
     if len({a.name for a in out}) < len(out):
         raise ConfigError(
@@ -91,6 +118,7 @@ def arms(study: dict[str, Any], space: Space) -> list[Arm]:
 def fix(space: Space, values: dict[str, Any], where: str = "study.fixed") -> Space:
     """``space`` with the given hyperparameters held at a value (moved to its ``fixed``)."""
     by_key = space.by_key()
+    values = {k: typed(by_key[k], v) if k in by_key else v for k, v in values.items()}
     for key, value in values.items():
         if key not in by_key:
             raise ConfigError(
@@ -129,6 +157,16 @@ def arm_config(config: dict[str, Any], arm: Arm, space: Space) -> dict[str, Any]
         node[leaf] = value
     out["study"] = {}
     return out
+
+
+def write_arm_space(space_path: str, study: dict[str, Any], arm_name: str, out: str) -> None:
+    """An arm's search space file: study.fixed and its scientific hyperparameters held fixed."""
+    from hpotext import space as space_mod
+
+    base = space_mod.load(space_path)
+    arm = next(a for a in arms(study, base) if a.name == arm_name)
+    text = yaml.safe_dump(space_mod.to_dict(arm_space(base, study, arm)), sort_keys=False)
+    Path(out).write_text(text)
 
 
 def base_exp(exp: str) -> str:

@@ -304,15 +304,3 @@ def arm_metric_files(exp, arm):
 
 def arm_metrics(wildcards):
     return [f for arm in ARM_NAMES for f in arm_metric_files(wildcards.exp, arm)]
-
-
-def write_arm_space(space_path, arm_name, out):
-    """An arm's search space: study.fixed and its scientific hyperparameters held fixed."""
-    import yaml
-
-    from hpotext.space import to_dict
-
-    arm = next(a for a in ARMS if a.name == arm_name)
-    space = arm_space(load_space(space_path), config["study"], arm)
-    with open(out, "w") as fh:
-        yaml.safe_dump(to_dict(space), fh, sort_keys=False)

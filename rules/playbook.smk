@@ -10,8 +10,14 @@ rule arm_space:
         space=config["search"]["space"],
     output:
         space="results/{exp}/study/{arm}/space.yaml",
-    run:
-        write_arm_space(input.space, wildcards.arm, output.space)
+    log:
+        "results/{exp}/logs/arm_space_{arm}.log",
+    conda:
+        "../envs/hpotext.yaml"
+    params:
+        study=config["study"],
+    script:
+        "../scripts/arm_space.py"
 
 
 rule compare_arms:

@@ -114,3 +114,14 @@ def test_comparison_says_whether_the_difference_exceeds_seed_noise(tmp_path) -> 
     md = (tmp_path / "c.md").read_text()
     assert "| model-boe | boe |" in md and "seed noise" in md
     assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_values_given_as_strings_on_the_command_line_are_typed() -> None:
+    """Snakemake's --config hands nested numbers over as strings."""
+    study = {"scientific": {"token_drop": ["0.0", "0.3"]}, "fixed": {"lr": "0.01"}}
+    low, high = playbook.arms(study, SPACE)
+    assert low.values == {"token_drop": 0.0} and high.name == "token_drop-0.3"
+    assert playbook.arm_space(SPACE, study, low).fixed == {"token_drop": 0.0, "lr": 0.01}
+    ablation = playbook.arms({"scientific": {"search.options.prior_fraction": ["0.5", "0.8"]}},
+                             SPACE)  # fmt: skip
+    assert ablation[1].values == {"search.options.prior_fraction": 0.8}

@@ -9,6 +9,7 @@ ignores them too) and rejects results for trials this optimizer never handed out
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import numpy as np
@@ -50,10 +51,15 @@ class AskTellBase:
                 f"optimizer '{self.name}' takes only the option prior_fraction, got "
                 f"{sorted(options)}; set the fidelity range and eta in the search space instead"
             )
-        if not 0.0 <= prior_fraction <= 1.0:
+        try:
+            fraction = float(prior_fraction)  # --config may hand it over as a string
+        except (TypeError, ValueError):
+            fraction = math.nan
+        if not 0.0 <= fraction <= 1.0:
             raise ConfigError(
                 f"optimizer option prior_fraction must lie in [0, 1], got {prior_fraction!r}"
             )
+        prior_fraction = fraction
         self.prior_fraction = float(prior_fraction)
         self.space = space
         self.seed = int(seed)
