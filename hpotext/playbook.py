@@ -184,7 +184,7 @@ def compare_arms(scores: dict[str, list[float]], confidence: float = 0.95) -> di
     "Beyond seed noise": a two-sided Welch t-test between the best arm (highest mean) and the
     other, p < 1 - confidence.
     """
-    rows = {}
+    rows: dict[str, dict[str, Any]] = {}
     for arm, values in scores.items():
         a = np.asarray(values, float)
         half = (
@@ -195,7 +195,7 @@ def compare_arms(scores: dict[str, list[float]], confidence: float = 0.95) -> di
         rows[arm] = {"mean": float(a.mean()), "std": float(a.std(ddof=1)) if len(a) > 1 else 0.0,
                      "ci": [float(a.mean()) - half, float(a.mean()) + half],
                      "seeds": len(a), "per_seed": list(map(float, a))}  # fmt: skip
-    best = max(rows, key=lambda k: rows[k]["mean"])
+    best = max(rows, key=lambda k: float(rows[k]["mean"]))
     tests = {}
     for arm, values in scores.items():
         if arm == best:
