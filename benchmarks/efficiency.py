@@ -146,10 +146,15 @@ def time_to(run: pd.DataFrame, target: float) -> float | None:
     return float(hit["elapsed"].iloc[0]) if len(hit) else None
 
 
+def top10(trials: pd.DataFrame) -> pd.DataFrame:
+    """The 10 best trials by validation accuracy over every run of a dataset."""
+    ok = trials.dropna(subset=["val_accuracy"])
+    return ok.sort_values(["val_accuracy", "trial_id"], ascending=[False, True]).head(10)
+
+
 def measures(trials: pd.DataFrame, budget: float) -> pd.DataFrame:
     """One row per variant: time-to-plain's-best reduction, top-10 trials, test accuracy, ..."""
-    ok = trials.dropna(subset=["val_accuracy"])
-    top = ok.sort_values(["val_accuracy", "trial_id"], ascending=[False, True]).head(10)
+    top = top10(trials)
     rows = []
     for variant, part in trials.groupby("variant", sort=True):
         reductions, reached, tests = [], 0, []
@@ -264,8 +269,7 @@ def plot(trials: pd.DataFrame, datasets: list[str], budget: float, stem: Path) -
 
 def limits(trials: pd.DataFrame, plain_trials: float) -> str:
     """What holds the saving back, from the runs themselves."""
-    ok = trials.dropna(subset=["val_accuracy"])
-    top = ok.sort_values(["val_accuracy", "trial_id"], ascending=[False, True]).head(10)
+    top = top10(trials)
     plain = trials[trials.variant == "a plain"]
     one = 100 * float((plain.fidelity == plain.fidelity.min()).mean()) if len(plain) else 0.0
     return (

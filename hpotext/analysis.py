@@ -33,7 +33,8 @@ def importance(
     trials = pd.read_parquet(trials_path)
     space = space_mod.load(space_path)
     config = imp.Settings(**settings)
-    records, info = imp.analyse(trials, space, config)
+    fidelity, obs, notes = imp.choose_fidelity(trials, space, config.min_trials)
+    records, info = imp.analyse_observations(obs, fidelity, notes, space, config)
     for warning in info["warnings"]:
         log.warning("%s", warning)
     frame = imp.to_frame(records)
@@ -42,9 +43,7 @@ def importance(
     top = [row["param"] for row in info.get("top", [])[:TOP_MARGINALS]]
     items: list[imp.Marginal] = []
     if top:
-        obs = imp.observations(trials, space, info["fidelity"])
-        keys = imp.scopes(obs, space, config.min_trials)[imp.ALL]
-        items = imp.marginals(obs, space, keys, top, seed=config.seed)
+        items = imp.marginals(obs, space, info["scopes"][imp.ALL], top, seed=config.seed)
     title = f"marginals of the top hyperparameters at {info['fidelity']} epochs"
     marginal_plots(items, marginals_out, title=title)
     info["backend"] = config.backend
@@ -64,7 +63,7 @@ def boundary_positions(trials: pd.DataFrame, space: space_mod.Space) -> pd.DataF
     rows = []
     for hp in space.hyperparameters:
         column = f"config.{hp.key}"
-        if hp.type == "categorical" or column not in ok or hp.low == hp.high:
+        if not boundary.ranged(hp) or column not in ok:
             continue
         for value, objective in zip(ok[column], ok["objective"], strict=True):
             if pd.notna(value):
@@ -89,12 +88,7 @@ def search_figures(
     best = json.loads(Path(incumbent_path).read_text())["config"]
     plots.search_trace(trials, trace_out, title="search: every trial and the incumbent")
     plots.trial_curves(trials, curves_out, title="learning curves of every search trial")
-    by_key = space.by_key()
-    positions = {
-        k: boundary.position(by_key[k], float(v))
-        for k, v in best.items()
-        if k in by_key and by_key[k].type != "categorical" and by_key[k].low != by_key[k].high
-    }
+    positions = boundary.positions(space, best)
     flagged = boundary.near_edges(space, best)
     at_edge = ", ".join(e.param for e in flagged) + " at an edge" if flagged else ""
     title = "boundary check: " + (at_edge or "no best value at an edge")

@@ -41,15 +41,27 @@ def position(hp: Hyperparameter, value: float) -> float:
     return (value - lo) / (hi - lo)
 
 
+def ranged(hp: Hyperparameter) -> bool:
+    """A numeric hyperparameter with a range to be at the edge of."""
+    return hp.type != "categorical" and hp.low != hp.high
+
+
+def positions(space: Space, config: dict[str, Any]) -> dict[str, float]:
+    """Where each ranged hyperparameter of ``config`` lies in its range (see ``position``)."""
+    return {
+        hp.key: position(hp, float(config[hp.key]))
+        for hp in space.active(config)
+        if ranged(hp) and hp.key in config
+    }
+
+
 def near_edges(space: Space, config: dict[str, Any], margin: float = MARGIN) -> list[Edge]:
     """The numeric hyperparameters of ``config`` within ``margin`` of an edge of their range."""
-    out = []
-    for hp in space.active(config):
-        if hp.type == "categorical" or hp.key not in config or hp.low == hp.high:
-            continue
-        p = position(hp, float(config[hp.key]))
+    by_key, out = space.by_key(), []
+    for key, p in positions(space, config).items():
         if p <= margin or p >= 1 - margin:
+            hp = by_key[key]
             side = "lower" if p <= margin else "upper"
-            out.append(Edge(hp.key, float(config[hp.key]), float(hp.low or 0.0),
-                            float(hp.high or 0.0), p, side))  # fmt: skip
+            out.append(Edge(key, float(config[key]), float(hp.low or 0.0), float(hp.high or 0.0),
+                            p, side))  # fmt: skip
     return out

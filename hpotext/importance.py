@@ -99,21 +99,25 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def choose_fidelity(trials: pd.DataFrame, space: Space, min_trials: int) -> tuple[int, list[str]]:
-    """The highest rung with at least ``min_trials`` configs; warnings when it is not the top."""
-    counts = {r: len(observations(trials, space, r)) for r in space.fidelity.rungs()}
+def choose_fidelity(
+    trials: pd.DataFrame, space: Space, min_trials: int
+) -> tuple[int, pd.DataFrame, list[str]]:
+    """The highest rung with at least ``min_trials`` configs, its observations, and warnings
+    when it is not the top rung."""
+    found = {r: observations(trials, space, r) for r in space.fidelity.rungs()}
+    counts = {r: len(obs) for r, obs in found.items()}
     top = max(counts)
     enough = [r for r, n in counts.items() if n >= min_trials]
     if not enough:
         best = max(counts, key=lambda r: (counts[r], r))
-        return best, [
+        return best, found[best], [
             f"importance: only {counts[best]} configs reached {best} epochs (fewer than "
             f"importance.min_trials={min_trials}); the importances below are rough"
         ]
     chosen = max(enough)
     if chosen == top:
-        return chosen, []
-    return chosen, [
+        return chosen, found[chosen], []
+    return chosen, found[chosen], [
         f"importance: only {counts[top]} configs reached {top} epochs (fewer than "
         f"importance.min_trials={min_trials}); analysed at {chosen} epochs ({counts[chosen]} "
         "configs) instead"
@@ -297,12 +301,18 @@ def analyse(
     trials: pd.DataFrame, space: Space, settings: Settings
 ) -> tuple[list[Importance], dict[str, Any]]:
     """Importances of every scope and backend, and a summary (fidelity, counts, warnings)."""
+    fidelity, obs, notes = choose_fidelity(trials, space, settings.min_trials)
+    return analyse_observations(obs, fidelity, notes, space, settings)
+
+
+def analyse_observations(
+    obs: pd.DataFrame, fidelity: int, notes: list[str], space: Space, settings: Settings
+) -> tuple[list[Importance], dict[str, Any]]:
+    """``analyse`` on the observations ``choose_fidelity`` picked (``notes``: its warnings)."""
     if settings.backend not in BACKENDS:
         raise ConfigError(
             f"importance.backend is {settings.backend!r}; use one of {', '.join(BACKENDS)}"
         )
-    fidelity, notes = choose_fidelity(trials, space, settings.min_trials)
-    obs = observations(trials, space, fidelity)
     backends = ["optuna", "fanova"] if settings.backend == "both" else [settings.backend]
     records: list[Importance] = []
     if len(obs) < 3 or obs["value"].nunique() < 2:
@@ -311,7 +321,8 @@ def analyse(
             "distinct values are too few to analyse; run a bigger search"
         )
         return records, {"fidelity": fidelity, "n_configs": len(obs), "warnings": notes}
-    for scope, keys in scopes(obs, space, settings.min_trials).items():
+    found = scopes(obs, space, settings.min_trials)
+    for scope, keys in found.items():
         rows = rows_of(obs, scope)
         for backend in backends:
             run = optuna_importances if backend == "optuna" else fanova_importances
@@ -323,6 +334,7 @@ def analyse(
         "fidelity": fidelity,
         "n_configs": len(obs),
         "warnings": notes,
+        "scopes": found,
         "top": ranking(records, backends[0]),
     }
     return records, info

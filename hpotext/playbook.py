@@ -3,17 +3,19 @@
 ``study.scientific`` maps a key to the values to compare, e.g. ``{model: [lstm, transformer]}``
 or ``{search.options.prior_fraction: [0.5, 0.8]}``. A key is a hyperparameter of the search
 space (fixed to the value in that arm's space) or a dotted config path under ``search``,
-``train``, ``stopping`` or ``final`` (set in that arm's config). Several keys combine into every
-combination. ``study.fixed`` holds hyperparameters at one value in every arm; everything else
-the space searches is a nuisance hyperparameter, tuned separately for each arm. Each arm is a
-full study of its own under ``results/<exp>/study/<arm>/`` sharing the data, the reference and
-the optimizer selection; the arms' tuned test scores are then compared against seed noise.
+``train``, ``stopping``, ``final`` or ``importance`` (set in that arm's config). Several keys
+combine into every combination. ``study.fixed`` holds hyperparameters at one value in every
+arm; everything else the space searches is a nuisance hyperparameter, tuned separately for each
+arm. Each arm is a full study of its own under ``results/<exp>/study/<arm>/`` sharing the data,
+the reference and the optimizer selection; the arms' tuned test scores are then compared against
+seed noise.
 """
 
 from __future__ import annotations
 
 import copy
 import itertools
+import json
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,8 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
-from scipy import stats
 
+from hpotext import space as space_mod
 from hpotext.errors import ConfigError
 from hpotext.space import MODEL, Hyperparameter, Space
 
@@ -161,8 +163,6 @@ def arm_config(config: dict[str, Any], arm: Arm, space: Space) -> dict[str, Any]
 
 def write_arm_space(space_path: str, study: dict[str, Any], arm_name: str, out: str) -> None:
     """An arm's search space file: study.fixed and its scientific hyperparameters held fixed."""
-    from hpotext import space as space_mod
-
     base = space_mod.load(space_path)
     arm = next(a for a in arms(study, base) if a.name == arm_name)
     text = yaml.safe_dump(space_mod.to_dict(arm_space(base, study, arm)), sort_keys=False)
@@ -184,6 +184,10 @@ def compare_arms(scores: dict[str, list[float]], confidence: float = 0.95) -> di
     "Beyond seed noise": a two-sided Welch t-test between the best arm (highest mean) and the
     other, p < 1 - confidence.
     """
+    from scipy import stats  # the statistics load only where arms are compared, not at parse
+
+    from hpotext.summary import welch_p
+
     rows: dict[str, dict[str, Any]] = {}
     for arm, values in scores.items():
         a = np.asarray(values, float)
@@ -201,12 +205,7 @@ def compare_arms(scores: dict[str, list[float]], confidence: float = 0.95) -> di
         if arm == best:
             continue
         a, b = np.asarray(scores[best], float), np.asarray(values, float)
-        if len(a) < 2 or len(b) < 2:
-            p = float("nan")
-        elif np.ptp(np.concatenate([a, b])) == 0:
-            p = 1.0
-        else:
-            p = float(stats.ttest_ind(a, b, equal_var=False).pvalue)
+        p = welch_p(a, b)
         tests[arm] = {"difference": float(a.mean() - b.mean()), "welch_p": p,
                       "beyond_noise": bool(p == p and p < 1 - confidence)}  # fmt: skip
     return {"arms": rows, "best": best, "versus_best": tests, "confidence": confidence}
@@ -256,9 +255,6 @@ def compare_step(
     metric: str = "accuracy",
 ) -> dict[str, Any]:
     """comparison.{json,md,png} from every arm's tuned test metrics."""
-    import json
-
-    from hpotext import space as space_mod
     from hpotext.pipeline import write_json
     from hpotext.plots import arm_comparison
 

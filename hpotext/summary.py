@@ -95,6 +95,17 @@ def proxy_wall_share(jobs: Sequence[Job]) -> float:
     return round(span / total, 4) if total > 0 else 0.0
 
 
+def welch_p(a: np.ndarray, b: np.ndarray, alternative: str = "two-sided") -> float:
+    """Welch's t-test p-value of ``a`` against ``b``; 1 when neither side varies (nothing to
+    tell apart), NaN with fewer than two values on a side."""
+    if len(a) < 2 or len(b) < 2:
+        return math.nan
+    if np.ptp(np.concatenate([a, b])) == 0:
+        return 1.0
+    p = float(stats.ttest_ind(a, b, equal_var=False, alternative=alternative).pvalue)
+    return 1.0 if math.isnan(p) else p  # zero variance on both sides
+
+
 def compare(tuned: Sequence[float], default: Sequence[float], seed: int = 0) -> dict[str, Any]:
     """Does tuned beat default beyond seed noise? Welch's t-test and a bootstrap 95 % CI.
 
@@ -107,11 +118,7 @@ def compare(tuned: Sequence[float], default: Sequence[float], seed: int = 0) -> 
     if len(a) < 2 or len(b) < 2:
         out["significant"] = False
         return out
-    if np.ptp(np.concatenate([a, b])) == 0:
-        p = 1.0
-    else:
-        p = float(stats.ttest_ind(a, b, equal_var=False, alternative="greater").pvalue)
-        p = 1.0 if math.isnan(p) else p  # zero variance on both sides
+    p = welch_p(a, b, alternative="greater")
     rng = np.random.default_rng(seed)
     boots = rng.choice(a, (5000, len(a))).mean(1) - rng.choice(b, (5000, len(b))).mean(1)
     low, high = (float(v) for v in np.quantile(boots, [0.025, 0.975]))

@@ -69,11 +69,11 @@ def test_observations_keep_each_config_once_at_its_longest_curve(space) -> None:
 
 def test_highest_fidelity_with_enough_configs_else_a_warning(space) -> None:
     many_low = pd.concat([trial_table(30, (3,)), trial_table(5, (9,), seed=1)], ignore_index=True)
-    fid, notes = imp.choose_fidelity(many_low, space, min_trials=20)
-    assert fid == 3 and "only 5 configs reached 9 epochs" in notes[0]
-    fid, notes = imp.choose_fidelity(trial_table(25, (9,)), space, min_trials=20)
+    fid, obs, notes = imp.choose_fidelity(many_low, space, min_trials=20)
+    assert fid == 3 and len(obs) == 35 and "only 5 configs reached 9 epochs" in notes[0]
+    fid, obs, notes = imp.choose_fidelity(trial_table(25, (9,)), space, min_trials=20)
     assert fid == 9 and notes == []
-    fid, notes = imp.choose_fidelity(trial_table(4, (9,)), space, min_trials=20)
+    fid, obs, notes = imp.choose_fidelity(trial_table(4, (9,)), space, min_trials=20)
     assert fid == 9 and "rough" in notes[0]
 
 
