@@ -9,7 +9,7 @@ PYRFR := 0.9.0
 # the default study's experiment (config/config.yaml)
 EXP := vader
 
-.PHONY: install fanova run test lint dag report clean
+.PHONY: install fanova run resume test lint dag report clean
 
 install: $(VENV)/.installed
 
@@ -30,9 +30,13 @@ $(VENV)/.fanova: $(VENV)/.installed
 	elif [ "$$(id -u)" = 0 ]; then exit 1; \
 	else echo "note: the optional fanova backend did not build (needs swig and g++)" >&2; fi
 
+# After a crash or kill, `make run` again (or `make resume`): hpotext.resume clears the stale
+# lock when no run of this folder is alive, then reruns with --rerun-incomplete.
 run: install
-	snakemake --cores all --resources gpu=1
+	python -m hpotext.resume --cores all --resources gpu=1
 	snakemake --report results/$(EXP)/report.html
+
+resume: run
 
 # As root, the test suite installs and requires the extras (fanova, chromium for the report test).
 test: install fanova

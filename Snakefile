@@ -22,6 +22,14 @@ include: "rules/report.smk"
 include: "rules/playbook.smk"
 
 
+# Small bookkeeping steps run where Snakemake runs, not as cluster jobs (--profile profiles/slurm).
+localrules:
+    default_config,
+    collect_search,
+    select_optimizer,
+    compare_arms,
+
+
 rule all:
     default_target: True
     input:

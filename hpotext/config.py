@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -36,20 +37,59 @@ def _fill_defaults(schema: dict[str, Any], node: dict[str, Any]) -> None:
 
 
 def _coerce(schema: dict[str, Any], node: dict[str, Any]) -> None:
-    """Command-line values arrive as strings (``--config data={max_rows: 0}``): parse scalars
-    whose schema type is a number or boolean, and read an empty value as the empty string."""
+    """Command-line values arrive as strings (``--config data={max_rows: 0}``,
+    ``final={seeds: [0, 1]}``): parse scalars and list items whose schema type is a number or
+    boolean, and read an empty value as the empty string."""
     for key, sub in schema.get("properties", {}).items():
         if key not in node:
             continue
         value, kind = node[key], sub.get("type")
         if value is None and kind == "string":
             node[key] = ""
-        elif isinstance(value, str) and kind in ("integer", "number", "boolean"):
-            parsed = yaml.safe_load(value) if value.strip() else value
-            if isinstance(parsed, int | float | bool):
-                node[key] = parsed
         elif isinstance(value, dict) and kind == "object":
             _coerce(sub, value)
+        elif isinstance(value, list) and kind == "array":
+            node[key] = [_scalar(item, sub.get("items", {}).get("type")) for item in value]
+        else:
+            node[key] = _scalar(value, kind)
+
+
+def _scalar(value: Any, kind: str | None) -> Any:
+    if isinstance(value, str) and kind in ("integer", "number", "boolean") and value.strip():
+        parsed = yaml.safe_load(value)
+        if isinstance(parsed, int | float | bool):
+            return parsed
+    return value
+
+
+def _non_finite(node: Any, path: str = "") -> tuple[str, float] | None:
+    """(dotted key, value) of the first NaN or infinite number in ``node``, or None."""
+    if isinstance(node, float) and not math.isfinite(node):
+        return path, node
+    if isinstance(node, list):
+        node = dict(enumerate(node))
+    for key, value in node.items() if isinstance(node, dict) else ():
+        found = _non_finite(value, f"{path}.{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None
+
+
+def _expected(schema: dict[str, Any]) -> str:
+    """A value that ``schema`` accepts, in words (for errors of oneOf/anyOf keys)."""
+    if "const" in schema:
+        return repr(schema["const"])
+    if "enum" in schema:
+        return "one of " + ", ".join(map(str, schema["enum"]))
+    kind = schema.get("type", "value")
+    words = {"integer": "an integer", "number": "a number", "string": "a string",
+             "boolean": "true or false", "array": "a list", "object": "a mapping"}  # fmt: skip
+    text = words.get(kind, str(kind))
+    for key, op in (("minimum", ">="), ("exclusiveMinimum", ">"), ("maximum", "<="),
+                    ("exclusiveMaximum", "<")):  # fmt: skip
+        if key in schema:
+            text += f" {op} {schema[key]}"
+    return text
 
 
 def _where(error: jsonschema.ValidationError) -> str:
@@ -77,8 +117,20 @@ def validate_config(config: dict[str, Any], schema_path: str | Path = SCHEMA) ->
         if err.validator == "additionalProperties":
             valid = sorted(err.schema.get("properties", {}))
             raise ConfigError(f"{_where(err)}; valid keys there: {', '.join(valid)}")
+        if err.validator in ("oneOf", "anyOf"):
+            wanted = " or ".join(_expected(sub) for sub in err.validator_value)
+            raise ConfigError(
+                f"{_where(err)} is {err.instance!r}; set it to {wanted} in config/config.yaml "
+                "or on --config"
+            )
         raise ConfigError(
             f"{_where(err)}: {err.message}; fix it in config/config.yaml or on --config"
+        )
+    bad = _non_finite(config)
+    if bad is not None:
+        raise ConfigError(
+            f"config key '{bad[0]}' is {bad[1]}; set it to a finite number in config/config.yaml "
+            "or on --config"
         )
     _check_dataset(config)
     if config["proxy"]["validate"] and config["search"]["optimizer"] != "auto":

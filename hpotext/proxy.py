@@ -19,6 +19,7 @@ import dataclasses
 import json
 import logging
 import math
+import os
 import tempfile
 import time
 from dataclasses import dataclass
@@ -286,6 +287,38 @@ def _proxy_data(
     return TrainData(train_ids, train_y, val_ids, val_y, len(vocab), len(classes), max_len)
 
 
+def partial_path(out_path: str | Path) -> Path:
+    """Where a table shard keeps the configs it has finished, until its table is written: a
+    killed shard's rerun trains only the rest (Snakemake deletes the incomplete output, not this).
+    """
+    out = Path(out_path)
+    return out.with_name(out.stem + ".partial.jsonl")
+
+
+def _append_partial(
+    keep: Any, config_id: int, config: str, rows: list[dict[str, Any]]
+) -> None:  # fmt: skip
+    keep.write(json.dumps({"config_id": config_id, "config": config, "rows": rows}) + "\n")
+    keep.flush()
+    os.fsync(keep.fileno())
+
+
+def _read_partial(path: Path, expected: dict[int, str]) -> dict[int, list[dict[str, Any]]]:
+    """The finished configs in ``path`` that are still the configs the settings sample (a torn
+    last line, or a config from other settings, is trained again)."""
+    done: dict[int, list[dict[str, Any]]] = {}
+    if not path.exists():
+        return done
+    for line in path.read_text().splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if expected.get(entry["config_id"]) == entry["config"]:
+            done[entry["config_id"]] = entry["rows"]
+    return done
+
+
 def build_table(
     space_path: str,
     subset_path: str,
@@ -307,6 +340,9 @@ def build_table(
     with the same seed whichever shard it lands in, so the joined table does not depend on
     the number of shards (timings aside).
 
+    Each finished config is also appended to ``partial_path(out_path)``; a rerun after a kill
+    reuses those and trains only the rest.
+
     ``batch_size: auto`` in ``base_train`` trains with 64 (the proxy slice is too small for
     the largest batch that fits on the device).
     """
@@ -322,11 +358,19 @@ def build_table(
     runner = TrialRunner(space, data, base_train, opts.seed, default_device(), callbacks=(timer,))
     top = space.fidelity.max
     kinds = {hp.key: _column_kind(hp) for hp in space.hyperparameters}
+    partial = partial_path(out_path)
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    done = _read_partial(partial, {i: canonical(c) for i, c in enumerate(configs)})
+    if done:
+        log.info("resuming: %d proxy configs already trained (%s)", len(done), partial)
     rows: list[dict[str, Any]] = []
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="hpotext-proxy-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="hpotext-proxy-") as tmp, partial.open("a") as keep:
         for i, config in enumerate(configs):
             if i % shards != shard:
+                continue
+            if i in done:
+                rows += done[i]
                 continue
             timer.seconds = []
             result = runner(Suggestion(i, config, top), None, Path(tmp) / f"config{i:04d}")
@@ -335,26 +379,25 @@ def build_table(
             seconds = list(timer.seconds)
             mean = float(np.mean(seconds)) if seconds else math.nan
             seconds += [mean] * (len(errors) - len(seconds))
+            text = canonical(config)
             base = {
                 "config_id": i,
                 "model": str(config.get(MODEL, space.fixed.get(MODEL))),
-                "config": canonical(config),
+                "config": text,
             }
             for hp in space.hyperparameters:
                 base[f"config.{hp.key}"] = _column_value(hp, config.get(hp.key), kinds[hp.key])
-            for epoch, (err, sec) in enumerate(zip(errors, seconds, strict=True), start=1):
-                rows.append(
-                    {
-                        **base,
-                        "epoch": epoch,
-                        "val_error": float(err),
-                        "epoch_seconds": sec,
-                        "status": result.status,
-                    }
-                )
+            config_rows = [
+                {**base, "epoch": epoch, "val_error": float(err), "epoch_seconds": sec,
+                 "status": result.status}
+                for epoch, (err, sec) in enumerate(zip(errors, seconds, strict=True), start=1)
+            ]  # fmt: skip
+            _append_partial(keep, i, text, config_rows)
+            rows += config_rows
             log.info(
                 "proxy config %d/%d (%s): %s, error %.4f, %.1f s in all",
                 i + 1, len(configs), base["model"], result.status, errors[-1],
                 time.perf_counter() - started,
             )  # fmt: skip
     data_mod.write_parquet_atomic(pd.DataFrame(rows), out_path)
+    partial.unlink(missing_ok=True)

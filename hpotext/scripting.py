@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +18,11 @@ def run_step(snakemake: Any, step: Callable[..., Any], **kwargs: Any) -> Any:
 
     A user error (HpotextError) is logged and printed as one line, and the job fails with
     exit code 1; Snakemake then removes the job's outputs, so nothing half-written remains.
+
+    SIGTERM (``kill -TERM -- -PGID``, SLURM's scancel or time limit, a service manager) stops the
+    step at once but cleanly: it unwinds like an exception, so locks are released and files
+    closed, says so in the log and exits with 143. What the step finished is kept (the search's
+    trials, retraining's epochs, a proxy shard's configs) and a rerun continues from it.
     """
     log_path = snakemake.log[0] if snakemake.log else None
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.__stderr__)]
@@ -31,8 +37,16 @@ def run_step(snakemake: Any, step: Callable[..., Any], **kwargs: Any) -> Any:
         force=True,
     )
     torch.set_num_threads(max(1, int(getattr(snakemake, "threads", 1))))
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         return step(**kwargs)
     except HpotextError as err:
         logging.getLogger("hpotext").error("%s", err)
         sys.exit(1)
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    logging.getLogger("hpotext").warning(
+        "stopped by SIGTERM; finished work is kept and a rerun continues from it"
+    )
+    raise SystemExit(128 + signum)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -301,11 +302,19 @@ def collect_checkpoints(root: Path, trials: dict[int, Trial], max_epochs: int, e
                  if t.trial_id not in continued]  # fmt: skip
         keep |= {t.trial_id for t in open_[:quota]}
     removed = 0
-    for t in trials.values():
-        folder = checkpoint_dir(root, t.trial_id)
-        if t.trial_id not in keep and folder.exists():
+    for folder in _checkpoint_folders(root):
+        trial_id = int(folder.name[len("trial") :])
+        if trial_id in trials and trial_id not in keep:
             for path in folder.glob("*"):
                 path.unlink(missing_ok=True)
             folder.rmdir()
             removed += 1
     return removed
+
+
+def _checkpoint_folders(root: Path) -> list[Path]:
+    """The trial checkpoint folders that exist (few: collect_checkpoints keeps it so)."""
+    parent = checkpoint_dir(root, 0).parent
+    if not parent.is_dir():
+        return []
+    return [p for p in parent.iterdir() if re.fullmatch(r"trial\d+", p.name) and p.is_dir()]

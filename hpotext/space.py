@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 import yaml
 
-from hpotext import models
+from hpotext import hparams
 from hpotext.errors import ConfigError
-from hpotext.train import TrainConfig
+from hpotext.hparams import TrainConfig
 
 TYPES = ("float", "int", "categorical")
 CONFIDENCES = ("low", "medium", "high")
@@ -155,7 +155,7 @@ class Space:
         merged = {**self.fixed, **config}
         family = str(merged.pop(MODEL))
         model_hp, train_hp = {}, {}
-        valid = models.hyperparameters(family)
+        valid = hparams.hyperparameters(family)
         for key, value in merged.items():
             name = key
             if SEP in key:
@@ -179,29 +179,44 @@ def _num(where: str, key: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ConfigError(f"{where}: '{key}' must be a number, got {value!r}")
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
         raise ConfigError(f"{where}: '{key}' must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise ConfigError(f"{where}: '{key}' is {value!r}; write a finite number")
+    return number
+
+
+def _mapping(where: str, what: str, value: Any) -> dict[Any, Any]:
+    """``value`` as a dict (None: empty); anything else is a ConfigError naming ``what``."""
+    if value is not None and not isinstance(value, dict):
+        raise ConfigError(f"{where}: {what} is {value!r}; write it as a mapping (key: value)")
+    return dict(value or {})
 
 
 def _parse_hp(where: str, name: str, raw: Any, family: str | None) -> Hyperparameter:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: hyperparameter '{name}' must be a mapping with a 'type'")
-    known = {"type", "low", "high", "log", "choices", "prior", "confidence"}
-    extra = sorted(set(raw) - known)
+    known = ("type", "low", "high", "log", "choices", "prior", "confidence")
+    extra = sorted(map(str, set(raw) - set(known)))
     if extra:
-        raise ConfigError(f"{where}: hyperparameter '{name}' has unknown keys {extra}")
+        raise ConfigError(f"{where}: '{name}' has unknown keys {extra}; use {', '.join(known)}")
     kind = raw.get("type")
     if kind not in TYPES:
-        raise ConfigError(f"{where}: '{name}' needs type one of {TYPES}, got {kind!r}")
+        raise ConfigError(f"{where}: '{name}' needs type one of {TYPES}, got {kind!r}; pick one")
     confidence = raw.get("confidence", "medium")
     if confidence not in CONFIDENCES:
         raise ConfigError(f"{where}: '{name}' confidence must be one of {CONFIDENCES}")
     if kind == "categorical":
         choices = raw.get("choices")
         if not isinstance(choices, list) or len(choices) < 2:
-            raise ConfigError(f"{where}: categorical '{name}' needs a list of >= 2 'choices'")
+            raise ConfigError(
+                f"{where}: categorical '{name}' needs a list of >= 2 'choices', got {choices!r}; "
+                "list two or more values, or move it to 'fixed'"
+            )
         choices_t = tuple(tuple(c) if isinstance(c, list) else c for c in choices)
+        if twice := [c for i, c in enumerate(choices_t) if c in choices_t[:i]]:
+            raise ConfigError(f"{where}: '{name}' lists {twice[0]!r} twice; list it once")
         prior = raw.get("prior", choices_t[0])
         prior = tuple(prior) if isinstance(prior, list) else prior
         if prior not in choices_t:
@@ -214,11 +229,16 @@ def _parse_hp(where: str, name: str, raw: Any, family: str | None) -> Hyperparam
     if "low" not in raw or "high" not in raw:
         raise ConfigError(f"{where}: {kind} '{name}' needs 'low' and 'high'")
     low, high = _num(where, "low", raw["low"]), _num(where, "high", raw["high"])
-    log = bool(raw.get("log", False))
+    log = raw.get("log", False)
+    if not isinstance(log, bool):
+        raise ConfigError(f"{where}: 'log' of '{name}' is {log!r}; write true or false")
     if low >= high:
         raise ConfigError(f"{where}: '{name}' has low {low:g} >= high {high:g}; make low < high")
     if log and low <= 0:
-        raise ConfigError(f"{where}: '{name}' is log-scaled, so low must be > 0 (got {low:g})")
+        raise ConfigError(
+            f"{where}: '{name}' is log-scaled, so low must be > 0 (got {low:g}); raise low or "
+            "set log: false"
+        )
     if kind == "int" and (low != int(low) or high != int(high)):
         raise ConfigError(f"{where}: int '{name}' needs whole-number bounds")
     if "prior" in raw:
@@ -250,20 +270,36 @@ def _check_name(where: str, name: str, family: str | None, families: tuple[str, 
     if name == "epochs":
         raise ConfigError(f"{where}: 'epochs' is the fidelity; set it under 'fidelity'")
     if family is not None:
-        if name not in models.hyperparameters(family):
+        if name not in hparams.hyperparameters(family):
             raise ConfigError(
                 f"{where}: model family '{family}' has no hyperparameter '{name}'; valid ones: "
-                f"{', '.join(models.hyperparameters(family))}"
+                f"{', '.join(hparams.hyperparameters(family))}"
             )
         return
     if name == MODEL or name in TRAIN_KEYS:
         return
-    missing = [f for f in families if name not in models.hyperparameters(f)]
+    missing = [f for f in families if name not in hparams.hyperparameters(f)]
     if missing:
         raise ConfigError(
             f"{where}: shared hyperparameter '{name}' is neither a training setting "
             f"({', '.join(TRAIN_KEYS)}) nor a hyperparameter of every family (not of "
             f"{', '.join(missing)}); move it under 'families'"
+        )
+
+
+def _check_fixed(where: str, key: Any) -> None:
+    """A fixed key: a training setting, ``model`` or a family's (``<family>__``) hyperparameter."""
+    owner, _, name = str(key).rpartition(SEP)
+    if name == "epochs":
+        raise ConfigError(f"{where}: 'epochs' is the fidelity; set it under 'fidelity'")
+    families = [owner] if owner in hparams.CONFIGS else [] if owner else list(hparams.CONFIGS)
+    known = (not owner and name in (MODEL, *TRAIN_KEYS)) or any(
+        name in hparams.hyperparameters(f) for f in families
+    )
+    if not known:
+        raise ConfigError(
+            f"{where}: fixed setting '{key}' is neither a training setting "
+            f"({', '.join(TRAIN_KEYS)}) nor a hyperparameter of a model family; fix its name"
         )
 
 
@@ -274,18 +310,22 @@ def from_dict(raw: Any, where: str = "search space") -> Space:
     extra = sorted(set(raw) - {"fidelity", "hyperparameters", "families", "fixed"})
     if extra:
         raise ConfigError(f"{where}: unknown section(s) {extra}")
-    fid_raw = raw.get("fidelity") or {}
+    fid_raw = _mapping(where, "'fidelity'", raw.get("fidelity"))
     try:
         fidelity = Fidelity(**{k: v for k, v in fid_raw.items()})
     except TypeError:
         raise ConfigError(f"{where}: fidelity takes name, min, max, eta; got {fid_raw}") from None
     if fidelity.name != "epochs":
         raise ConfigError(f"{where}: the only supported fidelity is 'epochs'")
-    if not (1 <= fidelity.min <= fidelity.max and fidelity.eta >= 2):
-        raise ConfigError(f"{where}: fidelity needs 1 <= min <= max and eta >= 2, got {fid_raw}")
-    fixed = dict(raw.get("fixed") or {})
-    shared_raw = dict(raw.get("hyperparameters") or {})
-    families_raw = dict(raw.get("families") or {})
+    values = (fidelity.min, fidelity.max, fidelity.eta)
+    whole = all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in values)
+    if not (whole and 1 <= fidelity.min <= fidelity.max and fidelity.eta >= 2):
+        raise ConfigError(
+            f"{where}: fidelity needs whole numbers 1 <= min <= max and eta >= 2 (got {fid_raw})"
+        )
+    fixed = _mapping(where, "'fixed'", raw.get("fixed"))
+    shared_raw = _mapping(where, "'hyperparameters'", raw.get("hyperparameters"))
+    families_raw = _mapping(where, "'families'", raw.get("families"))
     shared = [_parse_hp(where, n, r, None) for n, r in shared_raw.items()]
     model_hp = next((hp for hp in shared if hp.name == MODEL), None)
     if model_hp is not None:
@@ -297,18 +337,23 @@ def from_dict(raw: Any, where: str = "search space") -> Space:
     else:
         raise ConfigError(f"{where}: set 'model' as a categorical hyperparameter or under 'fixed'")
     for fam in families:
-        if fam not in models.MODELS:
+        if fam not in hparams.CONFIGS:
             raise ConfigError(
-                f"{where}: unknown model family {fam!r}; choose from {', '.join(models.MODELS)}"
+                f"{where}: unknown model family {fam!r}; choose from {', '.join(hparams.CONFIGS)}"
             )
     for fam in families_raw:
         if fam not in families:
-            raise ConfigError(f"{where}: family '{fam}' is not among the model choices {families}")
+            raise ConfigError(
+                f"{where}: family '{fam}' is not among the model choices {families}; add it to "
+                "the choices of 'model' or remove its block"
+            )
     for hp in shared:
         _check_name(where, hp.name, None, families)
+    for key in fixed:
+        _check_fixed(where, key)
     children = []
     for fam, hps in families_raw.items():
-        for name, hp_raw in (hps or {}).items():
+        for name, hp_raw in _mapping(where, f"family '{fam}'", hps).items():
             _check_name(where, name, fam, families)
             children.append(_parse_hp(where, name, hp_raw, fam))
     if model_hp is not None:  # model first so conditions can be resolved in one pass
@@ -330,8 +375,11 @@ def load(path: str | Path) -> Space:
         raise ConfigError(f"search space file {path} does not exist; set search.space to a file")
     try:
         raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as err:
-        raise ConfigError(f"search space file {path} is not valid YAML ({err})") from None
+    except yaml.YAMLError as err:  # str(err) spans lines: keep the problem and its place
+        mark, problem = getattr(err, "problem_mark", None), getattr(err, "problem", None)
+        at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        what = f"({at}{problem})" if problem else "(unreadable)"
+        raise ConfigError(f"search space file {path} is not valid YAML {what}; fix it") from None
     return from_dict(raw, where=str(path))
 
 

@@ -11,7 +11,7 @@ import math
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,58 +22,10 @@ from torch import nn
 from hpotext import models
 from hpotext.errors import ConfigError
 from hpotext.evaluate import predict
+from hpotext.hparams import TrainConfig
 from hpotext.text import Batch, batches, drop_tokens
 
-OPTIMIZERS = ("adamw", "sgd")
-SCHEDULES = ("cosine", "constant")
 KEEP = ("all", "last", "best")
-PADDINGS = ("bucket", "batch", "fixed")
-
-
-@dataclass
-class TrainConfig:
-    """Optimisation hyperparameters. ``epochs`` is the schedule horizon (the maximum fidelity)."""
-
-    epochs: int = 10
-    batch_size: int = 64
-    optimizer: str = "adamw"
-    lr: float = 1e-3
-    weight_decay: float = 0.01
-    momentum: float = 0.9
-    schedule: str = "cosine"
-    warmup_fraction: float = 0.05
-    label_smoothing: float = 0.0
-    grad_clip: float = 1.0
-    token_drop: float = 0.0
-    padding: str = "bucket"
-
-    def __post_init__(self) -> None:
-        checks = [
-            (self.optimizer in OPTIMIZERS, f"train.optimizer must be one of {OPTIMIZERS}"),
-            (self.schedule in SCHEDULES, f"train.schedule must be one of {SCHEDULES}"),
-            (self.padding in PADDINGS, f"train.padding must be one of {PADDINGS}"),
-            (self.epochs >= 1, "train.epochs must be at least 1"),
-            (self.batch_size >= 1, "train.batch_size must be at least 1"),
-            (self.lr > 0, "train.lr must be positive"),
-            (0 <= self.warmup_fraction < 1, "train.warmup_fraction must be in [0, 1)"),
-            (0 <= self.label_smoothing < 1, "train.label_smoothing must be in [0, 1)"),
-            (0 <= self.token_drop < 1, "train.token_drop must be in [0, 1)"),
-            (self.grad_clip >= 0, "train.grad_clip must be >= 0 (0 turns clipping off)"),
-            (self.weight_decay >= 0, "train.weight_decay must be >= 0"),
-        ]
-        for ok, msg in checks:
-            if not ok:
-                raise ConfigError(f"{msg}; fix it in the config (got {asdict(self)})")
-
-    @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> TrainConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(raw) - known)
-        if unknown:
-            raise ConfigError(
-                f"unknown training hyperparameter(s) {unknown}; valid ones: {sorted(known)}"
-            )
-        return cls(**raw)
 
 
 @dataclass

@@ -84,6 +84,57 @@ def test_command_line_strings_are_coerced() -> None:
     assert out["data"]["max_rows"] == 0 and out["data"]["val_fraction"] == 0.2
     assert out["data"]["split_column"] == "" and out["text"]["lowercase"] is False
     assert experiment_name(out) == "vader"
+    cfg["final"] = {"seeds": ["0", "3"]}  # `--config final={seeds: [0, 3]}`
+    assert validate_config(cfg)["final"]["seeds"] == [0, 3]
+    cfg["final"] = {"seeds": ["0", "x"]}
+    with pytest.raises(ConfigError, match="final.seeds.1"):
+        validate_config(cfg)
+    cfg["final"] = {}
     cfg["data"] = {"max_rows": "many"}
     with pytest.raises(ConfigError, match="config key 'data.max_rows'"):
         validate_config(cfg)
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value"),
+    [("search", "budget", {"amount": float("nan")}), ("train", "lr", float("inf")),
+     ("data", "val_fraction", float("nan"))],
+)  # fmt: skip
+def test_nan_and_infinite_numbers_are_refused(section: str, key: str, value) -> None:
+    """JSON Schema's bounds let NaN through (every comparison with NaN is false)."""
+    cfg = base()
+    cfg.setdefault(section, {})[key] = value
+    name = f"{section}.{key}" + (".amount" if isinstance(value, dict) else "")
+    with pytest.raises(ConfigError, match=rf"config key '{name}' is (nan|inf); set it to a finite"):
+        validate_config(cfg)
+
+
+def test_either_or_key_says_what_it_accepts() -> None:
+    cfg = base()
+    cfg.setdefault("train", {})["batch_size"] = "big"
+    with pytest.raises(ConfigError) as err:
+        validate_config(cfg)
+    assert str(err.value) == (
+        "config key 'train.batch_size' is 'big'; set it to an integer >= 1 or 'auto' in "
+        "config/config.yaml or on --config"
+    )
+
+
+def test_reading_the_workflow_imports_no_torch() -> None:
+    """Snakemake reads the workflow on every run and in every cluster job: the hpotext modules
+    its rules import at the top level stay free of torch and scikit-learn (seconds each)."""
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    sources = [root / "Snakefile", *sorted((root / "rules").glob("*.smk"))]
+    pattern = re.compile(r"^from (hpotext[\w.]*) import", re.MULTILINE)
+    modules = sorted({m for path in sources for m in pattern.findall(path.read_text())})
+    assert "hpotext.space" in modules and "hpotext.config" in modules
+    code = (f"import sys; import {', '.join(modules)}; "
+            "print('torch' in sys.modules, 'sklearn' in sys.modules)")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
+                         check=True).stdout  # fmt: skip
+    assert out.split() == ["False", "False"]

@@ -393,3 +393,33 @@ def test_build_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pd.testing.assert_frame_equal(
         merged.drop(columns="epoch_seconds"), table.drop(columns="epoch_seconds")
     )
+    assert not list(tmp_path.glob("proxy/*.partial.jsonl"))  # removed once a table is written
+
+    # killed after two configs: the rerun trains only the other two and gives the same table
+    calls: list[int] = []
+
+    def killed_after_two(
+        self: TrialRunner, s: Suggestion, parent: Path | None, own: Path
+    ) -> Result:
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # stands in for SIGKILL: nothing after this point runs
+        calls.append(s.trial_id)
+        return flaky(self, s, parent, own)
+
+    resumed = tmp_path / "proxy" / "resumed.parquet"
+    monkeypatch.setattr(TrialRunner, "__call__", killed_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        build(resumed)
+    assert not resumed.exists() and calls == [0, 1]
+    partial = proxy.partial_path(resumed)
+    with partial.open("a") as torn:
+        torn.write('{"config_id": 2, "con')  # the kill tore the line being written
+    calls.clear()
+    monkeypatch.setattr(TrialRunner, "__call__", lambda self, s, parent, own: (
+        calls.append(s.trial_id), flaky(self, s, parent, own))[1])  # fmt: skip
+    build(resumed)
+    assert calls == [2, 3] and not partial.exists()
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(resumed).drop(columns="epoch_seconds"),
+        table.drop(columns="epoch_seconds"),
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import numpy as np
@@ -134,6 +135,17 @@ def test_missing_or_broken_file(tmp_path):
         space_mod.load(bad)
 
 
+def test_yaml_syntax_error_is_one_line_with_its_place(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("fidelity: {min: 1, max: 3\nhyperparameters:\n")
+    with pytest.raises(ConfigError) as err:
+        space_mod.load(bad)
+    assert str(err.value) == (
+        f"search space file {bad} is not valid YAML (line 2, column 16: expected ',' or '}}', "
+        "but got ':'); fix it"
+    )
+
+
 def test_validate_rejects_inactive_or_out_of_range_values():
     space = space_mod.load(DEFAULT)
     config = space.default()
@@ -141,3 +153,34 @@ def test_validate_rejects_inactive_or_out_of_range_values():
         space.validate({**config, "lstm__hidden_dim": 64})
     with pytest.raises(ConfigError, match="outside the space"):
         space.validate({**config, "lr": 1.0})
+
+
+@pytest.mark.parametrize(
+    ("cfg", "message"),
+    [
+        (edit(["fidelity"], [1, 9]), "'fidelity' is [1, 9]; write it as a mapping"),
+        (edit(["fidelity", "min"], "one"), "fidelity needs whole numbers"),
+        (edit(["fidelity", "max"], 2.5), "fidelity needs whole numbers"),
+        (edit(["fixed"], ["batch_size", 64]), "'fixed' is ['batch_size', 64]; write it as"),
+        (edit(["hyperparameters"], ["lr"]), "'hyperparameters' is ['lr']; write it as"),
+        (edit(["families"], 3), "'families' is 3; write it as a mapping"),
+        (edit(["families", "cnn"], ["num_filters"]), "family 'cnn' is ['num_filters']; write"),
+        (edit(["fixed", "weight_decy"], 0.0), "fixed setting 'weight_decy' is neither"),
+        (edit(["fixed", "cnn__hidden_dim"], 8), "fixed setting 'cnn__hidden_dim' is neither"),
+        (edit(["fixed", "epochs"], 3), "'epochs' is the fidelity"),
+        (edit(["hyperparameters", "lr", "low"], float("nan")), "'low' is nan; write a finite"),
+        (edit(["hyperparameters", "lr", "log"], "no"), "'log' of 'lr' is 'no'; write true or"),
+        (edit(["hyperparameters", "lr", "default"], 0.01), "; use type, low, high, log, choices"),
+        (edit(["hyperparameters", "model", "choices"], ["cnn", "cnn"]), "'cnn' twice"),
+    ],
+)
+def test_malformed_sections_and_silent_typos_fail_with_one_sentence(cfg, message):
+    """Before: tracebacks (a list where a mapping belongs), or typos ignored without a word."""
+    with pytest.raises(ConfigError, match=re.escape(message)) as err:
+        space_mod.from_dict(cfg)
+    assert "\n" not in str(err.value)
+
+
+def test_fixed_accepts_training_settings_and_family_hyperparameters():
+    fixed = {"batch_size": 32, "momentum": 0.8, "kernel_sizes": [3], "lstm__num_layers": 2}
+    assert space_mod.from_dict(edit(["fixed"], fixed)).fixed == fixed

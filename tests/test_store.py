@@ -251,3 +251,45 @@ def test_budget_in_seconds_counts_wall_clock_over_restarts(tmp_path):
     second.budget = Budget("seconds", 0.6)
     assert second.run(ToyRunner(delay=0.02)) == 0  # already spent: the restart adds nothing
     assert len(second.store.trials()) == n
+
+
+def test_four_workers_share_eight_hundred_trials_without_loss_or_duplicates(tmp_path):
+    """Stress: 4 worker processes x ~200 toy ASHA trials each on one store."""
+    workers = ("w0", "w1", "w2", "w3")
+    budget = 1500  # epochs: ASHA's rung-0 trials train 1 epoch, promotions 2 and 6 more
+    procs = [start_worker(tmp_path, w, "asha", budget, 0.0, *workers) for w in workers]
+    for p in procs:
+        _, err = p.communicate(timeout=600)
+        assert p.returncode == 0, err.decode()[-2000:]
+    store = TrialStore(tmp_path)
+    events = store.read()
+    trials = store.trials()
+    assert len(trials) >= 800
+    assert sorted(trials) == list(range(len(trials)))  # ids unique and contiguous: none lost
+    asked = [e["suggestion"]["trial_id"] for e in events if e["event"] == "ask"]
+    assert len(asked) == len(set(asked)) == len(trials)  # no id asked twice
+    assert set(tells(store).values()) == {1}  # every trial told exactly once
+    assert all(t.status == "completed" for t in trials.values())
+    per_worker = collections.Counter(t.worker for t in trials.values())
+    assert set(per_worker) == set(workers) and min(per_worker.values()) >= 100
+    used = sum(t.epochs_trained for t in trials.values())
+    assert budget <= used < budget + len(workers) * 9
+    # the optimizer state all workers built is one state: each promotion continues a finished
+    # trial of the same config at a lower rung, and no trial is promoted to a rung twice
+    promotions = collections.Counter()
+    for t in trials.values():
+        if t.parent is not None:
+            parent = trials[t.parent]
+            assert parent.config == t.config and parent.fidelity < t.fidelity
+            assert parent.finished_at is not None and parent.finished_at <= t.asked_at
+            promotions[(t.parent, t.fidelity)] += 1
+    assert promotions and max(promotions.values()) == 1
+    # two fresh replicas replay the interleaved journal without a mismatch and agree on what
+    # comes next
+    nxt = []
+    for replica in ("r0", "r1"):
+        worker = make_worker(str(tmp_path), replica, "asha", budget=budget + 100)
+        with worker.store.locked():
+            worker._sync()
+        nxt.append(worker.optimizer.ask())
+    assert nxt[0] is not None and nxt[0].to_dict() == nxt[1].to_dict()

@@ -9,7 +9,9 @@ import dataclasses
 
 from torch import nn
 
+from hpotext import hparams
 from hpotext.errors import ConfigError
+from hpotext.hparams import hyperparameters, model_names
 from hpotext.models.boe import BoEClassifier, BoEConfig
 from hpotext.models.cnn import CNNClassifier, CNNConfig
 from hpotext.models.lstm import LSTMClassifier, LSTMConfig
@@ -30,30 +32,12 @@ MODELS: dict[str, tuple[type, type[nn.Module]]] = {
     "lstm": (LSTMConfig, LSTMClassifier),
     "transformer": (TransformerConfig, TransformerClassifier),
 }
-
-# Config fields set from the data, not tuned.
-_DATA_FIELDS = ("vocab_size", "num_classes", "max_positions")
-
-
-def model_names() -> list[str]:
-    """Names of all registered models, sorted."""
-    return sorted(MODELS)
+assert set(MODELS) == set(hparams.CONFIGS)
 
 
 def _lookup(name: str) -> tuple[type, type[nn.Module]]:
-    if name not in MODELS:
-        raise ConfigError(f"unknown model {name!r}; choose one of {', '.join(model_names())}")
+    hparams.config_class(name)  # the error for an unknown name
     return MODELS[name]
-
-
-def hyperparameters(name: str) -> dict[str, object]:
-    """Tunable hyperparameters of model ``name`` and their defaults, in definition order."""
-    config_cls, _ = _lookup(name)
-    return {
-        field.name: field.default
-        for field in dataclasses.fields(config_cls)
-        if field.name not in _DATA_FIELDS
-    }
 
 
 def make_config(

@@ -2,35 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 
-from hpotext.models._common import as_int, check_choice, check_dropout, length_mask
+from hpotext.hparams import BOE_POOLINGS, BoEConfig
+from hpotext.models._common import length_mask
 
-BOE_POOLINGS = ("mean", "max", "meanmax")
-
-
-@dataclass
-class BoEConfig:
-    """Hyperparameters of the bag-of-embeddings classifier."""
-
-    vocab_size: int
-    num_classes: int
-    embed_dim: int = 128
-    dropout: float = 0.2
-    pooling: str = "mean"
-    hidden_dim: int = 0
-
-    def __post_init__(self) -> None:
-        self.vocab_size = as_int("boe", "vocab_size", self.vocab_size, minimum=2)
-        self.num_classes = as_int("boe", "num_classes", self.num_classes, minimum=2)
-        self.embed_dim = as_int("boe", "embed_dim", self.embed_dim)
-        self.dropout = check_dropout("boe", self.dropout)
-        self.pooling = check_choice("boe", "pooling", self.pooling, BOE_POOLINGS)
-        self.hidden_dim = as_int("boe", "hidden_dim", self.hidden_dim, minimum=0)
-
+__all__ = ["BOE_POOLINGS", "BoEClassifier", "BoEConfig"]
 
 class BoEClassifier(nn.Module):
     """Average (or max) the token embeddings, then a linear or one-hidden-layer classifier."""

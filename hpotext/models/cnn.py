@@ -2,57 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from hpotext.errors import ConfigError
-from hpotext.models._common import as_int, check_dropout, length_mask
+from hpotext.hparams import CNNConfig, parse_kernel_sizes
+from hpotext.models._common import length_mask
 
-
-def parse_kernel_sizes(value: object) -> tuple[int, ...]:
-    """Turn (3, 4), [3, 4], "3,4" or a single number into a tuple of kernel widths >= 1."""
-    if isinstance(value, str):
-        items: list[object] = []
-        for part in value.strip().strip("()[]").split(","):  # also "(3, 4)" or "[3, 4]"
-            try:
-                items.append(float(part))
-            except ValueError:
-                raise ConfigError(
-                    f"model 'cnn' hyperparameter 'kernel_sizes' must be whole numbers separated "
-                    f'by commas, got {value!r}; write it like "3,4,5"'
-                ) from None
-    elif isinstance(value, (list, tuple)):
-        items = list(value)
-    else:
-        items = [value]
-    if not items:
-        raise ConfigError(
-            "model 'cnn' hyperparameter 'kernel_sizes' is empty; set it to e.g. [3, 4, 5]"
-        )
-    return tuple(as_int("cnn", "kernel_sizes", item) for item in items)
-
-
-@dataclass
-class CNNConfig:
-    """Hyperparameters of the convolutional classifier."""
-
-    vocab_size: int
-    num_classes: int
-    embed_dim: int = 128
-    dropout: float = 0.2
-    num_filters: int = 100
-    kernel_sizes: tuple[int, ...] = (3, 4, 5)
-
-    def __post_init__(self) -> None:
-        self.vocab_size = as_int("cnn", "vocab_size", self.vocab_size, minimum=2)
-        self.num_classes = as_int("cnn", "num_classes", self.num_classes, minimum=2)
-        self.embed_dim = as_int("cnn", "embed_dim", self.embed_dim)
-        self.dropout = check_dropout("cnn", self.dropout)
-        self.num_filters = as_int("cnn", "num_filters", self.num_filters)
-        self.kernel_sizes = parse_kernel_sizes(self.kernel_sizes)
+__all__ = ["CNNClassifier", "CNNConfig", "parse_kernel_sizes"]
 
 
 class CNNClassifier(nn.Module):

@@ -2,40 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from hpotext.models._common import as_bool, as_int, check_choice, check_dropout, length_mask
+from hpotext.hparams import LSTM_POOLINGS, LSTMConfig
+from hpotext.models._common import length_mask
 
-LSTM_POOLINGS = ("last", "max")
-
-
-@dataclass
-class LSTMConfig:
-    """Hyperparameters of the LSTM classifier."""
-
-    vocab_size: int
-    num_classes: int
-    embed_dim: int = 128
-    dropout: float = 0.2
-    hidden_dim: int = 128
-    num_layers: int = 1
-    bidirectional: bool = True
-    pooling: str = "last"
-
-    def __post_init__(self) -> None:
-        self.vocab_size = as_int("lstm", "vocab_size", self.vocab_size, minimum=2)
-        self.num_classes = as_int("lstm", "num_classes", self.num_classes, minimum=2)
-        self.embed_dim = as_int("lstm", "embed_dim", self.embed_dim)
-        self.dropout = check_dropout("lstm", self.dropout)
-        self.hidden_dim = as_int("lstm", "hidden_dim", self.hidden_dim)
-        self.num_layers = as_int("lstm", "num_layers", self.num_layers)
-        self.bidirectional = as_bool("lstm", "bidirectional", self.bidirectional)
-        self.pooling = check_choice("lstm", "pooling", self.pooling, LSTM_POOLINGS)
-
+__all__ = ["LSTMClassifier", "LSTMConfig", "LSTM_POOLINGS"]
 
 class LSTMClassifier(nn.Module):
     """Embedding, dropout, (Bi)LSTM over packed sequences, pooling, dropout, linear layer."""

@@ -2,52 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 
 from hpotext.errors import ConfigError
-from hpotext.models._common import as_int, check_choice, check_dropout, length_mask
+from hpotext.hparams import TRANSFORMER_POOLINGS, TransformerConfig
+from hpotext.models._common import length_mask
 
-TRANSFORMER_POOLINGS = ("mean", "cls")
-
-
-@dataclass
-class TransformerConfig:
-    """Hyperparameters of the Transformer classifier.
-
-    ``max_positions`` is the longest text (in tokens) the model accepts; a CLS token, when used,
-    gets its own extra position, so callers pass the data's ``max_len`` unchanged.
-    """
-
-    vocab_size: int
-    num_classes: int
-    embed_dim: int = 128
-    dropout: float = 0.2
-    num_heads: int = 4
-    num_layers: int = 2
-    ff_dim: int = 256
-    max_positions: int = 512
-    pooling: str = "mean"
-
-    def __post_init__(self) -> None:
-        self.vocab_size = as_int("transformer", "vocab_size", self.vocab_size, minimum=2)
-        self.num_classes = as_int("transformer", "num_classes", self.num_classes, minimum=2)
-        self.embed_dim = as_int("transformer", "embed_dim", self.embed_dim)
-        self.dropout = check_dropout("transformer", self.dropout)
-        self.num_heads = as_int("transformer", "num_heads", self.num_heads)
-        self.num_layers = as_int("transformer", "num_layers", self.num_layers)
-        self.ff_dim = as_int("transformer", "ff_dim", self.ff_dim)
-        self.max_positions = as_int("transformer", "max_positions", self.max_positions)
-        self.pooling = check_choice("transformer", "pooling", self.pooling, TRANSFORMER_POOLINGS)
-        if self.embed_dim % self.num_heads != 0:
-            raise ConfigError(
-                f"model 'transformer' needs embed_dim divisible by num_heads, got embed_dim="
-                f"{self.embed_dim} and num_heads={self.num_heads}; choose an embed_dim that is "
-                f"a multiple of {self.num_heads} or a num_heads that divides {self.embed_dim}"
-            )
-
+__all__ = ["TRANSFORMER_POOLINGS", "TransformerClassifier", "TransformerConfig"]
 
 class TransformerClassifier(nn.Module):
     """Token + learned position embeddings, pre-norm Transformer encoder, pooling, linear layer."""

@@ -20,7 +20,7 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,12 @@ class TrialStore:
         self.root.mkdir(parents=True, exist_ok=True)
         self.path = self.root / JOURNAL
         self._lock = FileLock(str(self.root / "journal.lock"), timeout=lock_timeout)
+        self._events: list[dict[str, Any]] = []  # parsed journal lines (see read)
+        self._offset = 0  # bytes of the journal parsed into _events
+        self._inode: int | None = None
+        self._folded: dict[int, Trial] = {}  # trials folded from the first _fold_n events
+        self._fold_n = 0
+        self._fold_last: dict[str, Any] | None = None
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -50,16 +56,27 @@ class TrialStore:
 
     # --- low-level journal ---------------------------------------------------------------------
     def read(self, start: int = 0) -> list[dict[str, Any]]:
-        """Events from index ``start`` on; a torn last line (a crashed writer) is ignored."""
-        if not self.path.exists():
+        """Events from index ``start`` on; a torn last line (a crashed writer) is ignored.
+
+        Parsed events are cached: a read parses only the lines appended since the last one
+        (searches re-read the journal at every ask and tell, so a full parse each time would
+        cost quadratic time in the number of trials).
+        """
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            self._events, self._offset, self._inode = [], 0, None
             return []
-        events = []
-        with open(self.path, "rb") as fh:
-            for raw in fh:
-                if not raw.endswith(b"\n"):
-                    break  # torn tail: written by a process that died mid-line
-                events.append(json.loads(raw))
-        return events[start:]
+        if stat.st_ino != self._inode or stat.st_size < self._offset:  # a new journal
+            self._events, self._offset, self._inode = [], 0, stat.st_ino
+        if stat.st_size > self._offset:
+            with open(self.path, "rb") as fh:
+                fh.seek(self._offset)
+                tail = fh.read()
+            complete = tail[: tail.rfind(b"\n") + 1]  # a torn tail is left for a later read
+            self._events.extend(json.loads(raw) for raw in complete.splitlines())
+            self._offset += len(complete)
+        return self._events[start:]
 
     def _repair(self) -> None:
         """Cut a torn last line off (call with the lock held)."""
@@ -112,33 +129,20 @@ class TrialStore:
 
     # --- folding -------------------------------------------------------------------------------
     def trials(self, events: list[dict[str, Any]] | None = None) -> dict[int, Trial]:
-        """All trials by id, folded from the journal."""
-        trials: dict[int, Trial] = {}
-        for event in self.read() if events is None else events:
-            kind = event["event"]
-            if kind == "ask":
-                s = Suggestion.from_dict(event["suggestion"])
-                trials[s.trial_id] = Trial(
-                    trial_id=s.trial_id,
-                    config=s.config,
-                    fidelity=s.fidelity,
-                    parent=event.get("parent", s.parent),
-                    worker=event["worker"],
-                    asked_at=event["time"],
-                    info=s.info,
-                )
-            elif kind == "reissue":
-                trials[event["trial_id"]].worker = event["worker"]
-            elif kind == "tell":
-                trial = trials[event["trial_id"]]
-                if trial.status != "pending":
-                    continue  # a duplicate tell (crash between tell and bookkeeping) is ignored
-                r = Result.from_dict(event["result"])
-                trial.status, trial.objective = r.status, r.objective
-                trial.epochs_trained, trial.cost_seconds = r.epochs_trained, r.cost
-                trial.stop_reason, trial.curve, trial.metrics = r.stop_reason, r.curve, r.metrics
-                trial.finished_at = event["time"]
-        return trials
+        """All trials by id, folded from the journal (or from ``events``, a list from ``read``).
+
+        The fold is cached like the parsed events: a call folds only events it has not seen
+        (recognised by the identity of the last event folded; any other list is folded anew).
+        Folding replaces a Trial instead of changing it, so a dict handed out stays as it was.
+        """
+        events = self.read() if events is None else events
+        n = self._fold_n
+        if not (0 < n <= len(events) and events[n - 1] is self._fold_last):
+            self._folded, n = {}, 0
+        for event in events[n:]:
+            _fold(self._folded, event)
+        self._fold_n, self._fold_last = len(events), (events[-1] if events else None)
+        return dict(self._folded)
 
     def table(self) -> pd.DataFrame:
         """trials.parquet: one row per trial, config flattened into ``config.<key>`` columns."""
@@ -152,6 +156,34 @@ class TrialStore:
             row["stopped_by"], row["symptoms"] = stopped_by(t.stop_reason)
             rows.append(row)
         return pd.DataFrame(rows)
+
+
+def _fold(trials: dict[int, Trial], event: dict[str, Any]) -> None:
+    """Apply one journal event to ``trials`` (new Trial objects, never changed in place)."""
+    kind = event["event"]
+    if kind == "ask":
+        s = Suggestion.from_dict(event["suggestion"])
+        trials[s.trial_id] = Trial(
+            trial_id=s.trial_id,
+            config=s.config,
+            fidelity=s.fidelity,
+            parent=event.get("parent", s.parent),
+            worker=event["worker"],
+            asked_at=event["time"],
+            info=s.info,
+        )
+    elif kind == "reissue":
+        trials[event["trial_id"]] = replace(trials[event["trial_id"]], worker=event["worker"])
+    elif kind == "tell":
+        trial = trials[event["trial_id"]]
+        if trial.status != "pending":
+            return  # a duplicate tell (crash between tell and bookkeeping) is ignored
+        r = Result.from_dict(event["result"])
+        trials[trial.trial_id] = replace(
+            trial, status=r.status, objective=r.objective, epochs_trained=r.epochs_trained,
+            cost_seconds=r.cost, stop_reason=r.stop_reason, curve=r.curve, metrics=r.metrics,
+            finished_at=event["time"],
+        )  # fmt: skip
 
 
 def stopped_by(stop_reason: str | None) -> tuple[str | None, str | None]:

@@ -1,0 +1,96 @@
+"""Recovery after a kill: the stale-lock check of `python -m hpotext.resume` and the clean stop of
+a step on SIGTERM. The whole flow (kills in every stage, then resume) is in test_workflow.py."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from hpotext.errors import HpotextError
+from hpotext.optimizers.store import TrialStore
+from hpotext.resume import clear_stale_lock, lock_files, running_here
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def fake_lock(workdir: Path) -> Path:
+    locks = workdir / ".snakemake" / "locks"
+    locks.mkdir(parents=True)
+    (locks / "0.input.lock").write_text("results/x\n")
+    return locks
+
+
+def test_no_lock_nothing_to_clear(tmp_path: Path) -> None:
+    assert lock_files(tmp_path) == []
+    assert clear_stale_lock(tmp_path, []) is False
+
+
+def test_a_live_run_here_is_not_unlocked(tmp_path: Path) -> None:
+    fake_lock(tmp_path)
+    # a job script of a run that is still going (its command line names .snakemake/scripts)
+    job = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)",
+                            ".snakemake/scripts/tmp.search.py"], cwd=tmp_path)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 10
+        while not running_here(tmp_path) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [pid for pid, _ in running_here(tmp_path)] == [job.pid]
+        with pytest.raises(HpotextError, match=f"still active in .* \\(pid {job.pid}"):
+            clear_stale_lock(tmp_path, [])
+        assert lock_files(tmp_path)  # untouched
+    finally:
+        job.kill()
+        job.wait()
+    assert running_here(tmp_path) == []  # a process elsewhere or gone does not count
+
+
+def test_a_dead_runs_lock_is_cleared(tmp_path: Path) -> None:
+    (tmp_path / "Snakefile").write_text("rule all:\n    output: 'x'\n    shell: 'touch x'\n")
+    fake_lock(tmp_path)
+    assert clear_stale_lock(tmp_path, ["--cores", "1"]) is True
+    assert lock_files(tmp_path) == []
+
+
+STEP = """
+import sys, time
+from types import SimpleNamespace
+from hpotext.optimizers.store import TrialStore
+from hpotext.scripting import run_step
+
+def step(store):
+    with TrialStore(store).locked():
+        print("locked", flush=True)
+        time.sleep(60)
+
+run_step(SimpleNamespace(log=[sys.argv[2]], threads=1), step, store=sys.argv[1])
+"""
+
+
+def test_sigterm_stops_a_step_cleanly(tmp_path: Path) -> None:
+    log = tmp_path / "step.log"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", STEP, str(tmp_path / "store"), str(log)],
+                            env=env, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 128 + signal.SIGTERM
+    assert "stopped by SIGTERM" in log.read_text()
+    store = TrialStore(tmp_path / "store", lock_timeout=1.0)
+    with store.locked():  # released on the way out, not left to time out
+        pass
+
+
+def test_what_counts_as_part_of_a_run() -> None:
+    from hpotext.resume import _of_a_run
+
+    assert _of_a_run(["/venv/bin/python", "-m", "snakemake", "--cores", "2"])
+    assert _of_a_run(["/usr/local/bin/snakemake"])
+    assert _of_a_run(["python", "/w/.snakemake/scripts/tmpab12.search.py"])
+    assert not _of_a_run(["make", "run"]) and not _of_a_run(["python", "-m", "hpotext.resume"])
+    assert not _of_a_run([])  # a zombie's or a kernel thread's empty command line
