@@ -33,7 +33,7 @@ $(VENV)/.fanova: $(VENV)/.installed
 # After a crash or kill, `make run` again (or `make resume`): hpotext.resume clears the stale
 # lock when no run of this folder is alive, then reruns with --rerun-incomplete.
 run: install
-	python -m hpotext.resume --cores all --resources gpu=1
+	python -m hpotext.resume --profile profiles/local
 	snakemake --report results/$(EXP)/report.html
 
 resume: run

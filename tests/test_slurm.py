@@ -58,8 +58,10 @@ def test_study_runs_on_slurm_with_search_workers_as_parallel_jobs(
         "--configfile", "config/test.yaml",
         # no slurmdbd here: squeue answers the status checks (MinJobAge=600 in cluster.sh)
         "--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "5",
-        # a named optimizer skips the proxy stage (its cluster jobs are tested locally)
-        "--config", "search={optimizer: asha}", "final={seeds: [0]}",
+        # a named optimizer skips the proxy stage (its cluster jobs are tested locally); a
+        # budget in seconds keeps the first worker from spending it before the second starts
+        "--config", "search={optimizer: asha, budget: {kind: seconds, amount: 40}}",
+        "final={seeds: [0]}",
     ]  # fmt: skip
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     proc = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=1500)

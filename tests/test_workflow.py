@@ -48,10 +48,10 @@ def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.Compl
 
 
 def start(workdir: Path, *args: str, resume: bool = True) -> subprocess.Popen[str]:
-    """Start the study in its own process group; ``resume``: through the documented recovery
-    command (`make resume` runs it), else plain Snakemake."""
+    """Start the study in its own process group, on the one-machine profile; ``resume``: through
+    the documented recovery command (`make run` and `make resume` run it), else plain Snakemake."""
     entry = ["-m", "hpotext.resume"] if resume else ["-m", "snakemake"]
-    cmd = [sys.executable, *entry, "--cores", "2", "--resources", "gpu=1", *args]
+    cmd = [sys.executable, *entry, "--profile", "profiles/local", *args]
     env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(workdir)}
     out = open(workdir / "run.log", "a")  # noqa: SIM115 - closed with the process
     return subprocess.Popen(cmd, cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT,
@@ -398,7 +398,7 @@ def test_user_csv_with_own_column_names(tmp_path: Path) -> None:
         "dataset=my_reviews.csv",
         "experiment=",
         "data={text_column: review, label_column: stars, max_rows: 0}",
-        "search={budget: {kind: epochs, amount: 9}}",
+        "search={optimizer: asha, budget: {kind: epochs, amount: 9}}",  # no proxy stage
     )
     summary = json.loads((work / "results/my_reviews/summary.json").read_text())
     assert summary["dataset"]["classes"] == ["1", "5"]

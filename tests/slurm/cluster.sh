@@ -3,7 +3,10 @@
 #   tests/slurm/cluster.sh install   apt-install munge, slurmctld, slurmd, slurm-client if missing
 #   tests/slurm/cluster.sh start     write /etc/slurm/slurm.conf + gres.conf, start munged,
 #                                    slurmctld and slurmd, wait until the node is idle
-#   tests/slurm/cluster.sh stop      stop the daemons, keep the packages
+#   tests/slurm/cluster.sh stop      stop the daemons and remove the config, keep the packages
+#                                    (with a slurm.conf but no slurmctld, every `scontrol` waits
+#                                    ~9 s for the controller, and the SLURM executor plugin calls
+#                                    it whenever Snakemake starts)
 # No slurmdbd: sacct does not work, so the profile asks for `--slurm-status-command squeue` and
 # MinJobAge keeps finished jobs visible to squeue for 3 x the first status-check delay and more.
 # The node advertises two fake GPUs (gres gpu, no device behind them) so that the training
@@ -101,6 +104,7 @@ stop() {
     sleep 0.5
   done
   rm -rf "$SPOOL/ctld" "$SPOOL/d"
+  rm -f "$ETC/slurm.conf" "$ETC/gres.conf"
 }
 
 case "${1:-}" in
