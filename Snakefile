@@ -20,6 +20,7 @@ include: "rules/search.smk"
 include: "rules/final.smk"
 include: "rules/report.smk"
 include: "rules/playbook.smk"
+include: "rules/priors.smk"
 
 
 # Small bookkeeping steps run where Snakemake runs, not as cluster jobs (--profile profiles/slurm).

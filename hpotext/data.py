@@ -302,6 +302,12 @@ def write_parquet_atomic(df: pd.DataFrame, path: str | Path) -> None:
         df.to_parquet(tmp, index=False)
 
 
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Write ``text`` via a temporary file and ``os.replace`` (no half-written file)."""
+    with _atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
 def concat_parquets(
     paths: list[str], out: str | Path, sort_by: list[str], log: str | Path | None = None
 ) -> None:

@@ -14,6 +14,7 @@ from hpotext.config import (
 from hpotext.data import concat_parquets
 from hpotext.datasets import dataset_names
 from hpotext.errors import ConfigError, HpotextError
+from hpotext.priors import apply_priors, load_priors
 from hpotext.playbook import arm_config, arm_of, arm_space, arms, base_exp
 from hpotext.space import load as load_space
 
@@ -28,6 +29,13 @@ try:
     SPACE = load_space(
         config["search"]["space"]
     )  # a bad space fails here, before any job
+    # search.priors: the study searches a copy of its space with those priors (rule prior_space)
+    BASE_SPACE = config["search"]["space"]
+    if config["search"]["priors"]:
+        SPACE = apply_priors(
+            SPACE, load_priors(config["search"]["priors"]), config["search"]["priors"]
+        )
+        BASE_SPACE = f"results/{EXP}/priors/space.yaml"
     # A playbook study: one arm per combination of scientific values, each a study of its own
     # under results/<exp>/study/<arm>/ with its own config (validated here) and space.
     ARMS = arms(config["study"], SPACE)
@@ -100,6 +108,7 @@ def all_targets():
     targets = [f"results/{EXP}/study/comparison.json"] if ARMS else []
     for exp in studies:
         targets.append(f"results/{exp}/summary.json")
+        targets.append(f"results/{exp}/priors/derived.yaml")
         targets += [f"results/{exp}/report/{name}.png" for name in REPORT_FIGURES]
     return targets
 
@@ -125,7 +134,7 @@ def setting(*path):
 def space_of(wildcards):
     """The search space file: the config's, or an arm's (its scientific values fixed)."""
     if arm_of(wildcards.exp) is None:
-        return config["search"]["space"]
+        return BASE_SPACE
     return f"results/{wildcards.exp}/space.yaml"
 
 

@@ -7,7 +7,7 @@ localrules:
 
 rule arm_space:
     input:
-        space=config["search"]["space"],
+        space=BASE_SPACE,
     output:
         space="results/{exp}/study/{arm}/space.yaml",
     log:
@@ -23,7 +23,7 @@ rule arm_space:
 rule compare_arms:
     input:
         metrics=arm_metrics,
-        space=config["search"]["space"],
+        space=BASE_SPACE,
     output:
         json="results/{exp}/study/comparison.json",
         md="results/{exp}/study/comparison.md",

@@ -19,7 +19,7 @@ rule proxy_table_shard:
         val=rules.prepare.output.val,
         vocab=rules.prepare.output.vocab,
         info=rules.prepare.output.info,
-        space=config["search"]["space"],
+        space=BASE_SPACE,
     output:
         table=temp("results/{exp}/proxy/table_shard{shard}.parquet"),
     log:
@@ -59,7 +59,7 @@ rule proxy_table:
 rule proxy_surrogate:
     input:
         table=rules.proxy_table.output.table,
-        space=config["search"]["space"],
+        space=BASE_SPACE,
     output:
         model="results/{exp}/proxy/surrogate.pkl",
         quality="results/{exp}/proxy/quality.json",

@@ -9,7 +9,7 @@ rule validate_run:
         val=rules.prepare.output.val,
         vocab=rules.prepare.output.vocab,
         info=rules.prepare.output.info,
-        space=config["search"]["space"],
+        space=BASE_SPACE,
     output:
         run="results/{exp}/validate/{optimizer}_seed{seed}.parquet",
     log:

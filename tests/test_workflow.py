@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from hpotext.resume import lock_files, running_here
 
@@ -478,3 +479,20 @@ def test_playbook_settings_and_bad_studies(study: Path) -> None:
                     "study={scientific: {model: [boe]}}", check=False)  # fmt: skip
     assert bad.returncode != 0
     assert "study.scientific.model must list at least two values" in bad.stdout + bad.stderr
+
+
+def test_a_later_study_searches_with_the_derived_priors(study: Path) -> None:
+    """Every study derives priors from its top configs; a later study names them (issue 8)."""
+    derived = yaml.safe_load((study / "results/test/priors/derived.yaml").read_text())
+    assert derived["source"] == "results/test/search/trials.parquet" and derived["priors"]
+    later = ("--configfile", "config/test.yaml", "--config", "experiment=later",
+             "search={priors: results/test/priors/derived.yaml}")  # fmt: skip
+    plan = snakemake(study, *later, "-n", "--forceall").stdout
+    assert "rule prior_space:" in plan
+    assert re.search(r"rule search:\n\s+input: [^\n]*results/later/priors/space.yaml", plan)
+    snakemake(study, *later, "--", "results/later/priors/space.yaml")
+    space = yaml.safe_load((study / "results/later/priors/space.yaml").read_text())
+    for key, entry in derived["priors"].items():
+        hp = space["families"][key.split("__")[0]][key.split("__")[1]] if "__" in key else \
+            space["hyperparameters"][key]  # fmt: skip
+        assert hp["prior"] == entry["prior"] and hp["confidence"] == entry["confidence"]
