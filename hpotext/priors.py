@@ -87,8 +87,9 @@ def derive_priors(
             counts: dict[Any, int] = {}
             for v in values:
                 counts[v] = counts.get(v, 0) + 1
-            prior = max(counts, key=lambda v: (counts[v], -hp.choices.index(v)))
-            confidence = _share_confidence(counts[prior] / len(values))
+            best = max(counts, key=lambda v: (counts[v], -hp.choices.index(v)))
+            prior = hp.choices[hp.choices.index(best)]  # the choice itself: 64, not 64.0
+            confidence = _share_confidence(counts[best] / len(values))
         else:
             units = np.array([to_unit(hp, v) for v in values])
             prior = from_unit(hp, float(np.median(units)))
@@ -128,6 +129,8 @@ def apply_priors(space: Space, priors: dict[str, Any], where: str = "priors file
                               "range or choices; move it inside or widen the space")  # fmt: skip
         if hp.type == "int":
             value = int(value)
+        elif hp.type == "categorical":
+            value = hp.choices[hp.choices.index(value)]  # 64.0 in a file is the choice 64
         replaced[hp] = dataclasses.replace(hp, prior=value, confidence=confidence)
     updated = [replaced[hp] or hp for hp in space.hyperparameters]
     return dataclasses.replace(space, hyperparameters=tuple(updated))
