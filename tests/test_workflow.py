@@ -126,9 +126,10 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     args = ("--configfile", "config/test.yaml")
     stages = [
         ("proxy", lambda: proxy_shard_half_done(work), signal.SIGKILL),
-        ("search", lambda: searching(work, 2), signal.SIGKILL),
-        ("search_term", lambda: searching(work, len(KILLS["search"]["told"]) + 1),
-         signal.SIGTERM),
+        # early in the search (12 epochs, a few seconds on an idle machine): a trial told and
+        # one running; then, after the resume, one more told and one running
+        ("search", lambda: searching(work, 0), signal.SIGKILL),
+        ("search_term", lambda: searching(work, len(KILLS["search"]["told"])), signal.SIGTERM),
         ("retrain", lambda: retraining_tuned(work), signal.SIGKILL),
     ]  # fmt: skip
     for name, until, sig in stages:
