@@ -79,14 +79,12 @@ class TrialStore:
         return self._events[start:]
 
     def _repair(self) -> None:
-        """Cut a torn last line off (call with the lock held)."""
-        if not self.path.exists():
-            return
-        data = self.path.read_bytes()
-        if data and not data.endswith(b"\n"):
-            keep = data.rfind(b"\n") + 1
+        """Cut a torn last line off (call with the lock held). ``read`` leaves ``_offset`` at the
+        end of the last complete line, so only the bytes appended since the last read are read."""
+        self.read()
+        if self._inode is not None and self.path.stat().st_size > self._offset:
             with open(self.path, "r+b") as fh:
-                fh.truncate(keep)
+                fh.truncate(self._offset)
                 fh.flush()
                 os.fsync(fh.fileno())
 
