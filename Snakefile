@@ -21,6 +21,7 @@ include: "rules/final.smk"
 include: "rules/report.smk"
 include: "rules/playbook.smk"
 include: "rules/priors.smk"
+include: "rules/sequence.smk"
 
 
 # Small bookkeeping steps run where Snakemake runs, not as cluster jobs (--profile profiles/slurm).

@@ -23,6 +23,7 @@ from hpotext.pipeline import (
 )
 from hpotext.search import Budget, SearchWorker, comparables, incumbent
 from hpotext.selection import chosen_optimizer
+from hpotext.sequence import hurdle_configs
 from hpotext.train import default_device
 
 log = logging.getLogger("hpotext.study")
@@ -62,15 +63,27 @@ def search_worker(
     stopping: dict[str, Any] | None = None,
     continuation: bool = True,
     options: dict[str, Any] | None = None,
+    hurdle_paths: list[str] | None = None,
 ) -> int:
     """Run one search worker until the shared budget is spent; writes a small marker file.
 
     ``optimizer`` "auto" takes the name the selection stage wrote to ``selection_path``.
     ``stopping`` is the config's ``stopping`` section (diagnosis and EMA stopper, both on by
     default); ``continuation`` False trains promoted trials from scratch; ``options`` go to the
-    optimizer (``search.options``).
+    optimizer (``search.options``). ``hurdle_paths`` are earlier tasks' incumbent.json files,
+    whose configs RUSH evaluates first and uses as hurdles (hpotext/sequence.py).
     """
     optimizer, _ = chosen_optimizer(optimizer, selection_path)
+    options = dict(options or {})
+    if hurdle_paths:
+        if optimizer != "rush":
+            raise ConfigError(
+                f"earlier tasks' incumbents are hurdles for rush only, not for {optimizer!r}; "
+                "set search.optimizer to rush or drop the hurdles"
+            )
+        hurdles = hurdle_configs(hurdle_paths)
+        options["hurdles"] = list(options.get("hurdles") or []) + hurdles
+        log.info("RUSH hurdles from %s: %s", ", ".join(hurdle_paths), hurdles)
     space = space_mod.load(space_path)
     if budget["kind"] not in ("epochs", "seconds", "evaluations"):
         raise ConfigError("search.budget.kind must be epochs, seconds or evaluations")
@@ -86,7 +99,7 @@ def search_worker(
     runner = TrialRunner(
         space, data, base_train, seed, device, callbacks=callbacks, batch_size_for=batch_size_for
     )
-    opt = make_optimizer(optimizer, space, seed, **(options or {}))
+    opt = make_optimizer(optimizer, space, seed, **options)
     search = SearchWorker(
         store,
         opt,

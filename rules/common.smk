@@ -16,6 +16,7 @@ from hpotext.datasets import dataset_names
 from hpotext.errors import ConfigError, HpotextError
 from hpotext.priors import apply_priors, load_priors
 from hpotext.playbook import arm_config, arm_of, arm_space, arms, base_exp
+from hpotext.sequence import earlier, task_config, task_of, tasks
 from hpotext.space import load as load_space
 
 # NePS orders categorical choices through a set: every process must hash strings alike.
@@ -49,9 +50,13 @@ try:
     }
     for arm in ARMS:
         arm_space(SPACE, config["study"], arm)
+    # A sequence study: one study per task under results/<exp>/task/<name>/ (hpotext/sequence.py)
+    TASKS = tasks(config)
+    TASK_CONFIGS = {task.name: task_config(config, task) for task in TASKS}
 except HpotextError as err:
     raise WorkflowError(f"hpotext: {err}") from None
 ARM_NAMES = [arm.name for arm in ARMS]
+TASK_NAMES = [task.name for task in TASKS]
 
 VARIANTS = ["tuned", "default"]
 AUTO = config["search"]["optimizer"] == "auto"
@@ -80,7 +85,8 @@ GPU = 1 if shutil.which("nvidia-smi") else 0
 
 wildcard_constraints:
     exp=re.escape(EXP)
-    + (f"(/study/({'|'.join(map(re.escape, ARM_NAMES))}))?" if ARMS else ""),
+    + (f"(/study/({'|'.join(map(re.escape, ARM_NAMES))}))?" if ARMS else "")
+    + (f"(/task/({'|'.join(map(re.escape, TASK_NAMES))}))?" if TASKS else ""),
     arm="|".join(map(re.escape, ARM_NAMES)) or "none",
     seed=r"\d+",
     shard=r"\d+",
@@ -106,6 +112,9 @@ def all_targets():
     """The study's summary and figures; for a playbook study every arm's and the comparison."""
     studies = [f"{EXP}/study/{arm}" for arm in ARM_NAMES] or [EXP]
     targets = [f"results/{EXP}/study/comparison.json"] if ARMS else []
+    if TASKS:
+        studies = [f"{EXP}/task/{task}" for task in TASK_NAMES]
+        targets = [f"results/{EXP}/sequence.md"]
     for exp in studies:
         targets.append(f"results/{exp}/summary.json")
         targets.append(f"results/{exp}/priors/derived.yaml")
@@ -115,7 +124,10 @@ def all_targets():
 
 # --- per-study settings: an arm of a playbook study has its own config and space -------------
 def cfg(wildcards):
-    """The config of the study ``wildcards.exp`` (an arm's, or the base study's)."""
+    """The config of the study ``wildcards.exp`` (an arm's, a task's, or the base study's)."""
+    task = task_of(wildcards.exp)
+    if task is not None:
+        return TASK_CONFIGS[task]
     return ARM_CONFIGS.get(arm_of(wildcards.exp), config)
 
 
@@ -153,9 +165,21 @@ def seeds_of(wildcards):
 
 def dataset_source(wildcards):
     """The fetched parquet of a shipped dataset, or the user's own file."""
-    if is_registered(config["dataset"]):
-        return f"resources/data/{config['dataset']}.parquet"
-    return config["dataset"]
+    dataset = cfg(wildcards)["dataset"]
+    if is_registered(dataset):
+        return f"resources/data/{dataset}.parquet"
+    return dataset
+
+
+def hurdles_of(wildcards):
+    """RUSH in a sequence: the incumbents of the tasks before this one (none otherwise)."""
+    task = task_of(wildcards.exp)
+    if task is None or cfg(wildcards)["search"]["optimizer"] != "rush":
+        return []
+    return [
+        f"results/{EXP}/task/{name}/search/incumbent.json"
+        for name in earlier(TASK_NAMES, task)
+    ]
 
 
 def selection(wildcards):
@@ -298,8 +322,9 @@ def stage_benchmarks(wildcards):
             optimizer=config["proxy"]["optimizers"],
             seed=range(config["proxy"]["validate_seeds"]),
         )
-    if is_registered(config["dataset"]):
-        files.append(f"resources/benchmarks/{config['dataset']}/fetch.tsv")
+    dataset = cfg(wildcards)["dataset"]
+    if is_registered(dataset):
+        files.append(f"resources/benchmarks/{dataset}/fetch.tsv")
     return files
 
 

@@ -32,8 +32,8 @@ rule prepare:
     conda:
         "../envs/hpotext.yaml"
     params:
-        data=config["data"],
-        text=config["text"],
+        data=setting("data"),
+        text=setting("text"),
     script:
         "../scripts/prepare.py"
 
@@ -51,7 +51,7 @@ rule subset:
     conda:
         "../envs/hpotext.yaml"
     params:
-        fraction=config["data"]["search_fraction"],
-        seed=config["data"]["split_seed"],
+        fraction=setting("data", "search_fraction"),
+        seed=setting("data", "split_seed"),
     script:
         "../scripts/subset.py"

@@ -28,7 +28,7 @@ rule retrain:
         gpu=GPU,
     params:
         train=setting("train"),
-        max_len=config["text"]["max_len"],
+        max_len=setting("text", "max_len"),
         work="results/{exp}/final/{variant}/seed{seed}/checkpoints",
     script:
         "../scripts/retrain.py"
@@ -52,7 +52,7 @@ rule evaluate:
     resources:
         gpu=GPU,
     params:
-        max_len=config["text"]["max_len"],
+        max_len=setting("text", "max_len"),
     script:
         "../scripts/evaluate.py"
 
@@ -72,6 +72,6 @@ rule tfidf:
     conda:
         "../envs/hpotext.yaml"
     params:
-        seed=config["data"]["split_seed"],
+        seed=setting("data", "split_seed"),
     script:
         "../scripts/tfidf.py"

@@ -9,6 +9,7 @@ rule search:
         info=base_data("dataset.json"),
         space=space_of,
         selection=selection,
+        hurdles=hurdles_of,
     output:
         done="results/{exp}/search/workers/{worker}.json",
     log:
@@ -27,7 +28,7 @@ rule search:
         seed=setting("search", "seed"),
         budget=setting("search", "budget"),
         train=setting("train"),
-        max_len=config["text"]["max_len"],
+        max_len=setting("text", "max_len"),
         workers=workers_of,
         max_failures=setting("search", "max_consecutive_failures"),
         stopping=setting("stopping"),

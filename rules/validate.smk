@@ -25,7 +25,7 @@ rule validate_run:
         store="results/{exp}/validate/{optimizer}/seed{seed}",
         budget=config["proxy"]["validate_budget"],
         train=config["train"],
-        max_len=config["text"]["max_len"],
+        max_len=setting("text", "max_len"),
         max_failures=config["search"]["max_consecutive_failures"],
         stopping=config["stopping"],
         continuation=config["search"]["continuation"],

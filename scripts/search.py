@@ -25,5 +25,6 @@ run_step(
     stopping=dict(snakemake.params.stopping),
     continuation=bool(snakemake.params.continuation),
     options=dict(snakemake.params.options),
+    hurdle_paths=list(snakemake.input.hurdles),
     done_out=snakemake.output.done,
 )

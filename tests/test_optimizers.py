@@ -64,7 +64,18 @@ def build(name: str, seed: int = 0) -> Optimizer:
         importlib.import_module(module)
     except ImportError as err:
         pytest.skip(f"optimizer '{name}': module {module} cannot be imported yet ({err})")
-    return make_optimizer(name, SPACE, seed)
+    return make_optimizer(name, SPACE, seed, **CONTRACT_OPTIONS.get(name, {}))
+
+
+# RUSH without hurdles is Hyperband: the contract runs it with two (a good and a poor config)
+CONTRACT_OPTIONS: dict[str, dict[str, Any]] = {
+    "rush": {
+        "hurdles": [
+            {"model": "cnn", "lr": 3e-3, "dropout": 0.05, "cnn__num_filters": 64},
+            {"model": "boe", "lr": 1e-4, "dropout": 0.5},
+        ]
+    }
+}
 
 
 def drive(
@@ -325,7 +336,7 @@ def test_halving_on_other_fidelities() -> None:
 
 def test_builtins_reject_unknown_options_and_tells() -> None:
     for name in ("random", "successive_halving", "hyperband", "asha"):
-        with pytest.raises(ConfigError, match="only the option prior_fraction"):
+        with pytest.raises(ConfigError, match="only the options prior_fraction"):
             make_optimizer(name, SPACE, 0, eta=4)
         with pytest.raises(ConfigError, match="prior_fraction must lie in"):
             make_optimizer(name, SPACE, 0, prior_fraction=1.5)

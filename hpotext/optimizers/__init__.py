@@ -18,6 +18,7 @@ OPTIMIZERS: dict[str, str] = {
     "successive_halving": "hpotext.optimizers.halving:SuccessiveHalving",
     "hyperband": "hpotext.optimizers.halving:Hyperband",
     "asha": "hpotext.optimizers.halving:ASHA",
+    "rush": "hpotext.optimizers.rush:RUSH",
     "dehb": "hpotext.optimizers.dehb_adapter:DEHBOptimizer",
     "priorband": "hpotext.optimizers.neps_adapter:PriorBandOptimizer",
     "optuna_tpe": "hpotext.optimizers.optuna_adapter:OptunaTPE",

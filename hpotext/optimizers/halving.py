@@ -76,7 +76,8 @@ class SuccessiveHalving(AskTellBase):
             ranked = sorted(
                 (self._objective[t], t) for t in self._members if math.isfinite(self._objective[t])
             )
-            survivors = [t for _, t in ranked[: self._sizes[self._stage + 1]]]
+            rung = self._start + self._stage
+            survivors = self._survivors(ranked, self._sizes[self._stage + 1], rung)
             if survivors:
                 self._stage += 1
                 self._members = []
@@ -89,6 +90,11 @@ class SuccessiveHalving(AskTellBase):
         self._stage = 0
         self._members = []
         self._todo = [None] * self._sizes[0]
+
+    def _survivors(self, ranked: list[tuple[float, int]], quota: int, rung: int) -> list[int]:
+        """The trials of a complete stage at rung index ``rung`` to promote: the best ``quota``
+        of ``ranked`` (finite (objective, trial id) pairs, best first)."""
+        return [t for _, t in ranked[:quota]]
 
     def _record(self, trial_id: int, objective: float) -> None:
         self._objective[trial_id] = objective

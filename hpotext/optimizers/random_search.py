@@ -42,14 +42,16 @@ class AskTellBase:
     """
 
     name = "base"
+    option_names: tuple[str, ...] = ("prior_fraction",)
 
     def __init__(
         self, space: Space, seed: int, prior_fraction: float = 0.0, **options: Any
     ) -> None:
         if options:
             raise ConfigError(
-                f"optimizer '{self.name}' takes only the option prior_fraction, got "
-                f"{sorted(options)}; set the fidelity range and eta in the search space instead"
+                f"optimizer '{self.name}' takes only the options {', '.join(self.option_names)}, "
+                f"got {sorted(options)}; set the fidelity range and eta in the search space "
+                "instead"
             )
         try:
             fraction = float(prior_fraction)  # --config may hand it over as a string

@@ -148,6 +148,7 @@ class TrialStore:
         for t in self.trials().values():
             row = {k: v for k, v in asdict(t).items() if k not in ("config", "info", "metrics")}
             row["curve"] = list(t.curve)
+            row["info"] = json.dumps(t.info, sort_keys=True)  # the optimizer's bracket, rung, ...
             row.update({f"config.{k}": v for k, v in t.config.items()})
             row.update({f"val_{k}": v for k, v in t.metrics.items()})
             row["objective"] = None if t.objective in (None, float("inf")) else t.objective

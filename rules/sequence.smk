@@ -1,0 +1,29 @@
+# A sequence study: every task is a study of its own (its search waits for the earlier tasks'
+# incumbents with rush); one table sums the sequence up.
+
+
+def task_files(path):
+    """An input function: ``path`` of every task's study, in sequence order."""
+    return lambda wildcards: [
+        f"results/{wildcards.exp}/task/{name}/{path}" for name in TASK_NAMES
+    ]
+
+
+rule sequence_summary:
+    input:
+        incumbents=task_files("search/incumbent.json"),
+        trials=task_files("search/trials.parquet"),
+        summaries=task_files("summary.json"),
+    output:
+        md="results/{exp}/sequence.md",
+        table="results/{exp}/sequence.parquet",
+    log:
+        "results/{exp}/logs/sequence_summary.log",
+    localrule: True
+    conda:
+        "../envs/hpotext.yaml"
+    params:
+        names=TASK_NAMES,
+        optimizer=config["search"]["optimizer"],
+    script:
+        "../scripts/sequence_summary.py"

@@ -1,0 +1,17 @@
+"""A sequence study's table: each task's search cost, hurdle trials and tuned test score."""
+
+from hpotext.scripting import run_step
+from hpotext.sequence import summary_step
+
+snakemake = globals()["snakemake"]
+run_step(
+    snakemake,
+    summary_step,
+    names=list(snakemake.params.names),
+    incumbents=list(snakemake.input.incumbents),
+    trials=list(snakemake.input.trials),
+    summaries=list(snakemake.input.summaries),
+    optimizer=str(snakemake.params.optimizer),
+    md_out=snakemake.output.md,
+    parquet_out=snakemake.output.table,
+)
