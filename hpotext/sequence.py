@@ -69,10 +69,15 @@ def tasks(config: dict[str, Any]) -> list[Task]:
     return out
 
 
-def task_config(config: dict[str, Any], task: Task) -> dict[str, Any]:
-    """The validated config of one task: the study's with the task's overrides merged in."""
+def task_config(config: dict[str, Any], task: Task, index: int) -> dict[str, Any]:
+    """The validated config of task number ``index``: the study's with the task's overrides.
+
+    Its search seed is ``search.seed + index``: with one seed every task's optimizer would draw
+    the same configs again, re-evaluating the hurdles it was handed as new configs.
+    """
     out = copy.deepcopy(config)
     out["sequence"] = []
+    out["search"] = {**out["search"], "seed": int(out["search"]["seed"]) + index}
     for key, value in task.overrides.items():
         if key == "dataset":
             out["dataset"] = value

@@ -52,7 +52,7 @@ try:
         arm_space(SPACE, config["study"], arm)
     # A sequence study: one study per task under results/<exp>/task/<name>/ (hpotext/sequence.py)
     TASKS = tasks(config)
-    TASK_CONFIGS = {task.name: task_config(config, task) for task in TASKS}
+    TASK_CONFIGS = {t.name: task_config(config, t, i) for i, t in enumerate(TASKS)}
 except HpotextError as err:
     raise WorkflowError(f"hpotext: {err}") from None
 ARM_NAMES = [arm.name for arm in ARMS]

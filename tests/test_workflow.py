@@ -497,3 +497,81 @@ def test_a_later_study_searches_with_the_derived_priors(study: Path) -> None:
         hp = space["families"][key.split("__")[0]][key.split("__")[1]] if "__" in key else \
             space["hyperparameters"][key]  # fmt: skip
         assert hp["prior"] == entry["prior"] and hp["confidence"] == entry["confidence"]
+
+
+SEQUENCE_TEST = {  # on top of config/test.yaml: three tiny related tasks tuned in turn with RUSH
+    "experiment": "seq",
+    "search": {"optimizer": "rush", "workers": 1},
+    "final": {"seeds": [0]},
+    "sequence": [
+        {"name": "len16", "text": {"max_len": 16}},
+        {"name": "len24", "text": {"max_len": 24}},
+        {"name": "len32", "text": {"max_len": 32, "min_freq": 1}},
+    ],
+}
+
+
+def jobs(plan: str, rule: str) -> list[str]:
+    """The dry-run blocks of every job of ``rule`` (inputs, outputs, wildcards)."""
+    return [b for b in re.split(r"\n(?=\[|rule |localrule )", plan) if b.startswith(f"rule {rule}:")
+            or b.startswith(f"localrule {rule}:")]  # fmt: skip
+
+
+def test_sequence_study_transfers_incumbents_as_rush_hurdles(tmp_path: Path) -> None:
+    """Issue 8: a sequence study runs end to end; task k's search waits for tasks < k."""
+    work = copy_workflow(tmp_path / "hpotext")
+    (work / "seq.yaml").write_text(yaml.safe_dump(SEQUENCE_TEST))
+    args = ("--configfile", "config/test.yaml", "seq.yaml")
+    plan = snakemake(work, *args, "-n").stdout
+    names = [t["name"] for t in SEQUENCE_TEST["sequence"]]
+    searches = jobs(plan, "search")
+    assert len(searches) == 3
+    for k, name in enumerate(names):
+        (block,) = [b for b in searches if f"results/seq/task/{name}/search/workers" in b]
+        wanted = {f"results/seq/task/{n}/search/incumbent.json" for n in names[:k]}
+        found = set(re.findall(r"results/seq/task/\w+/search/incumbent\.json", block))
+        assert found == wanted, f"task {name}'s search depends on {found}, not {wanted}"
+    dag = snakemake(work, *args, "--dag").stdout
+    label = {m[0]: m[1] for m in re.findall(r"\t(\d+)\[label = \"(\w+)", dag)}
+    edges = [(label[a], label[b]) for a, b in re.findall(r"\t(\d+) -> (\d+)", dag)]
+    assert edges.count(("collect_search", "search")) == 3  # a->b, a->c, b->c
+
+    snakemake(work, *args)
+    table = pd.read_parquet(work / "results/seq/sequence.parquet")
+    assert list(table["task"]) == names and (table["optimizer"] == "rush").all()
+    assert "| len24 | rush |" in (work / "results/seq/sequence.md").read_text()
+    for k, name in enumerate(names):
+        study = work / "results/seq/task" / name
+        summary = json.loads((study / "summary.json").read_text())
+        assert 0.0 <= summary["test"]["accuracy"]["mean"] <= 1.0
+        assert (study / "data/vocab.json").exists() and (study / "priors/derived.yaml").exists()
+        trials = pd.read_parquet(study / "search/trials.parquet")
+        info = trials["info"].map(json.loads)
+        hurdles = trials[info.map(lambda i: "hurdle" in i)]
+        earlier = [json.loads((work / f"results/seq/task/{n}/search/incumbent.json").read_text())
+                   for n in names[:k]]  # fmt: skip
+        distinct = {json.dumps(e["config"], sort_keys=True) for e in earlier}
+        assert len(hurdles[hurdles["parent"].isna()]) == len(distinct)  # each evaluated first
+        assert list(hurdles["trial_id"]) == list(range(len(hurdles)))
+        if not k:
+            continue
+        first = hurdles.iloc[0]
+        config = {c[7:]: first[c] for c in trials.columns if c.startswith("config.")
+                  and pd.notna(first[c])}  # fmt: skip
+        assert config == pytest.approx(earlier[0]["config"])
+        # a new config was promoted only if it was at least as good as the best hurdle there
+        rung_of = dict(zip(trials["trial_id"], info.map(lambda i: i["rung"]), strict=True))
+        told = hurdles.dropna(subset=["objective"])
+        best = told.groupby(told["trial_id"].map(rung_of))["objective"].min()
+        objective = dict(zip(trials["trial_id"], trials["objective"], strict=True))
+        bracket = dict(zip(trials["trial_id"], info.map(lambda i: i["bracket"]), strict=True))
+        for trial, parent in zip(trials["trial_id"], trials["parent"], strict=True):
+            if pd.notna(parent) and bracket[trial] >= 0 and bracket[int(parent)] == bracket[trial]:
+                assert objective[int(parent)] <= best.get(rung_of[int(parent)], float("inf"))
+    assert "RUSH hurdles from" in (work / "results/seq/task/len32/logs/search_w0.log").read_text()
+    # the shipped example parses and orders its tasks the same way
+    example = snakemake(work, "--configfile", "config/sequence.yaml", "-n").stdout
+    last = [b for b in jobs(example, "search") if "task/len128_freq5/search/workers" in b]
+    assert len(last) == 2  # both workers wait for both earlier tasks
+    for n in ("len32", "len64"):
+        assert all(f"vader_sequence/task/{n}/search/incumbent.json" in b for b in last)
