@@ -120,7 +120,8 @@ def summarize(
         inc = json.loads(Path(inc_path).read_text())
         table = pd.read_parquet(trials_path)
         summary = json.loads(Path(summary_path).read_text())
-        hurdle = table["info"].map(_is_hurdle) if "info" in table else pd.Series(False)
+        infos = table["info"] if "info" in table.columns else pd.Series("", index=table.index)
+        hurdle = infos.map(_is_hurdle)
         rows.append(
             {
                 "task": name,
@@ -130,11 +131,7 @@ def summarize(
                 "epochs": int(table["epochs_trained"].sum()),
                 "top_rung_trials": int((table["fidelity"] == table["fidelity"].max()).sum()),
                 "val_accuracy": float(inc["val_accuracy"]),
-                "incumbent_is_hurdle": bool(
-                    table.loc[table["trial_id"] == inc["trial_id"], "info"].map(_is_hurdle).any()
-                )
-                if "info" in table
-                else False,
+                "incumbent_is_hurdle": bool(hurdle[table["trial_id"] == inc["trial_id"]].any()),
                 "test_accuracy": float(summary["test"]["accuracy"]["mean"]),
             }
         )
