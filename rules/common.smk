@@ -338,3 +338,10 @@ def arm_metric_files(exp, arm):
 
 def arm_metrics(wildcards):
     return [f for arm in ARM_NAMES for f in arm_metric_files(wildcards.exp, arm)]
+
+
+def task_files(path):
+    """An input function: ``path`` of every task's study, in sequence order."""
+    return lambda wildcards: [
+        f"results/{wildcards.exp}/task/{name}/{path}" for name in TASK_NAMES
+    ]

@@ -2,13 +2,6 @@
 # incumbents with rush); one table sums the sequence up.
 
 
-def task_files(path):
-    """An input function: ``path`` of every task's study, in sequence order."""
-    return lambda wildcards: [
-        f"results/{wildcards.exp}/task/{name}/{path}" for name in TASK_NAMES
-    ]
-
-
 rule sequence_summary:
     input:
         incumbents=task_files("search/incumbent.json"),
