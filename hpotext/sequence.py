@@ -158,11 +158,10 @@ def summary_markdown(frame: pd.DataFrame) -> str:
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for row in frame.itertuples():
-        test = "n/a" if pd.isna(row.test_accuracy) else f"{row.test_accuracy:.4f}"
         lines.append(
             f"| {row.task} | {row.optimizer} | {row.trials} | {row.hurdle_trials} | {row.epochs} "
             f"| {row.top_rung_trials} | {row.val_accuracy:.4f} | "
-            f"{'yes' if row.incumbent_is_hurdle else 'no'} | {test} |"
+            f"{'yes' if row.incumbent_is_hurdle else 'no'} | {row.test_accuracy:.4f} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -28,6 +28,11 @@ def bracket_sizes(smax: int, s: int, eta: int) -> list[int]:
     return [n // eta**i for i in range(s + 1)]
 
 
+def hyperband_s(smax: int, bracket: int) -> int:
+    """The ``s`` of Hyperband's bracket number ``bracket``: smax, smax - 1, ..., 0, cycled."""
+    return smax - bracket % (smax + 1)
+
+
 class SuccessiveHalving(AskTellBase):
     """Synchronous successive halving, one bracket after another (it never runs dry).
 
@@ -73,11 +78,10 @@ class SuccessiveHalving(AskTellBase):
     def _advance(self) -> None:
         """The current stage is complete: promote its best, or start the next bracket."""
         if self._stage + 1 < len(self._sizes):
-            ranked = sorted(
-                (self._objective[t], t) for t in self._members if math.isfinite(self._objective[t])
-            )
             rung = self._start + self._stage
-            survivors = self._survivors(ranked, self._sizes[self._stage + 1], rung)
+            survivors = self._survivors(
+                self._ranked(self._members), self._sizes[self._stage + 1], rung
+            )
             if survivors:
                 self._stage += 1
                 self._members = []
@@ -90,6 +94,10 @@ class SuccessiveHalving(AskTellBase):
         self._stage = 0
         self._members = []
         self._todo = [None] * self._sizes[0]
+
+    def _ranked(self, members: list[int]) -> list[tuple[float, int]]:
+        """(objective, trial id) of the told ``members`` with a finite objective, best first."""
+        return sorted((self._objective[t], t) for t in members if math.isfinite(self._objective[t]))
 
     def _survivors(self, ranked: list[tuple[float, int]], quota: int, rung: int) -> list[int]:
         """The trials of a complete stage at rung index ``rung`` to promote: the best ``quota``
@@ -110,7 +118,7 @@ class Hyperband(SuccessiveHalving):
     name = "hyperband"
 
     def bracket_s(self, bracket: int) -> int:
-        return self.smax - bracket % (self.smax + 1)
+        return hyperband_s(self.smax, bracket)
 
 
 class ASHA(AskTellBase):

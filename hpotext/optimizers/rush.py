@@ -22,7 +22,7 @@ import math
 from typing import Any
 
 from hpotext.errors import ConfigError
-from hpotext.optimizers.halving import SuccessiveHalving
+from hpotext.optimizers.halving import SuccessiveHalving, hyperband_s
 from hpotext.optimizers.records import Suggestion
 from hpotext.space import Space
 
@@ -89,8 +89,8 @@ class RUSH(SuccessiveHalving):
 
     def bracket_s(self, bracket: int) -> int:
         if self.base == "hyperband":
-            return self.smax - bracket % (self.smax + 1)
-        return self.smax
+            return hyperband_s(self.smax, bracket)
+        return super().bracket_s(bracket)
 
     def _next(self) -> Suggestion | None:
         if not self._hurdles_done:
@@ -104,11 +104,7 @@ class RUSH(SuccessiveHalving):
         while not self._hurdle_todo:
             if any(t not in self._objective for t in self._hurdle_members):
                 return None
-            ranked = sorted(
-                (self._objective[t], t)
-                for t in self._hurdle_members
-                if math.isfinite(self._objective[t])
-            )
+            ranked = self._ranked(self._hurdle_members)
             if ranked:
                 self.thresholds[self._hurdle_rung] = ranked[0][0]
             if not ranked or self._hurdle_rung + 1 == len(self.rungs):
