@@ -1,8 +1,8 @@
 """Compare HPO optimizers replayed on a proxy benchmark over many seeds, and select one.
 
 Input is a trajectory table, one row per finished trial of one optimizer run (a run is one
-``(optimizer, seed)`` pair): ``optimizer``, ``seed``, ``cost`` (cumulative simulated seconds
-after the trial) and ``incumbent_true`` (true error of the run's incumbent after the trial).
+``(optimizer, seed)`` pair): ``optimizer``, ``seed``, ``cost`` (cumulative simulated epochs or
+seconds after the trial) and ``incumbent_true`` (true error of the run's incumbent after the trial).
 Definitions used throughout:
 
 * **Regret** at cost ``t`` is ``incumbent_true`` of the last trial with ``cost <= t`` minus
@@ -77,7 +77,7 @@ def _check(traj: pd.DataFrame, budget: float) -> pd.DataFrame:
     if traj.empty:
         raise ConfigError("trajectory table has no rows; replay at least one optimizer run")
     if not (math.isfinite(budget) and budget > 0):
-        raise ConfigError(f"budget {budget!r} is not a positive number of seconds; fix it")
+        raise ConfigError(f"budget {budget!r} is not a positive cost; fix it")
     if traj["cost"].isna().any():
         raise ConfigError("trajectory column cost has missing values; give every trial a cost")
     return traj.dropna(subset=["incumbent_true"])
@@ -340,9 +340,15 @@ def _stat(values: pd.Series) -> dict[str, float]:
 
 
 def selection_report(
-    traj: pd.DataFrame, best_true: float, budget: float, out_json: str | Path, out_md: str | Path
+    traj: pd.DataFrame,
+    best_true: float,
+    budget: float,
+    out_json: str | Path,
+    out_md: str | Path,
+    unit: str = "epochs",
 ) -> Selection:
-    """Compute every statistic, select an optimizer, write ``out_json`` and ``out_md``."""
+    """Compute every statistic, select an optimizer, write ``out_json`` and ``out_md``
+    (``unit``: what ``cost`` and ``budget`` count, simulated epochs or seconds)."""
     metrics = run_metrics(traj, best_true, budget)
     chosen = select(metrics)
     at_budgets = ranks_at_budgets(traj, best_true, budget)
@@ -362,6 +368,7 @@ def selection_report(
     report = {
         **asdict(chosen),
         "budget": float(budget),
+        "cost_unit": unit,
         "best_true": float(best_true),
         "initial_regret": initial_regret(_check(traj, budget), best_true),
         "target": float(metrics["target"].iloc[0]),
@@ -408,7 +415,8 @@ def _markdown(report: dict[str, Any]) -> str:
     lines += [
         f"\nFriedman chi² = {stat}, p = {p} (k = {test['k']} optimizers, {test['n_blocks']} "
         f"seeds{note}). Nemenyi critical difference (alpha 0.05) = {report['cd']:.3f}.",
-        f"Budget {report['budget']:g} s; initial regret {report['initial_regret']:.4g}; "
+        f"Budget {report['budget']:g} simulated {report.get('cost_unit', 'seconds')}; "
+        f"initial regret {report['initial_regret']:.4g}; "
         f"time-to-target target regret {report['target']:.4g}.\n",
         "Definitions: " + "; ".join(f"*{k}*: {v}" for k, v in report["definitions"].items()),
         "",

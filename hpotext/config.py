@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,19 +16,77 @@ import yaml
 
 from hpotext.datasets import dataset_names
 from hpotext.errors import ConfigError
+from hpotext.space import read_yaml
 
 SCHEMA = Path(__file__).resolve().parent.parent / "config" / "schema.yaml"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 def load_yaml(path: str | Path) -> dict[str, Any]:
-    try:
-        raw = yaml.safe_load(Path(path).read_text())
-    except (OSError, yaml.YAMLError) as err:
-        raise ConfigError(f"cannot read config file {path}: {err}; fix its YAML") from err
+    """A config file's mapping; a missing, unreadable or malformed file is one ConfigError."""
+    raw = read_yaml(Path(path), "config file", "give the path of a YAML config file")
     if not isinstance(raw, dict):
         raise ConfigError(f"config file {path} must hold a mapping of keys; fix its YAML")
     return raw
+
+
+@dataclass(frozen=True)
+class ConfigSources:
+    """Where a study's config came from, lowest priority first: the config files (the
+    workflow's config/config.yaml, then every --configfile in order) and the --config values,
+    which override them all."""
+
+    files: tuple[str, ...] = ("config/config.yaml",)
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+
+    def where(self, path: Sequence[str | int]) -> str:
+        """Where the key at ``path`` is set, to fix it there: 'on --config', 'in <the last file
+        that sets it>', or 'in <every file>' when none does (a missing key)."""
+        if path and _sets(self.overrides, path):
+            return "on --config"
+        for name in reversed(self.files):
+            if path and _sets(_read_quietly(name), path):
+                return f"in {name}"
+        return "in " + " or ".join(self.files)
+
+
+def config_sources(
+    read: Sequence[str | Path], given: Sequence[str | Path], overrides: Mapping[str, Any]
+) -> ConfigSources:
+    """The sources as Snakemake knows them: ``read``, every config file it read
+    (workflow.configfiles); ``given``, the --configfile ones among them
+    (workflow.config_settings.configfiles); ``overrides``, the --config values
+    (workflow.config_settings.config)."""
+    cli = [_shown(p) for p in given]
+    own = [name for name in map(_shown, read) if name not in cli]
+    return ConfigSources(tuple(own + cli), dict(overrides))
+
+
+def _shown(path: str | Path) -> str:
+    """``path`` relative to the working directory when below it (as the user wrote it)."""
+    full = os.path.abspath(path)
+    inside = full.startswith(os.getcwd() + os.sep)
+    return os.path.relpath(full) if inside else str(path)
+
+
+def _read_quietly(path: str) -> Any:
+    """A config file's YAML, or None (Snakemake read it already; this only looks up keys)."""
+    try:
+        return yaml.safe_load(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+
+
+def _sets(node: Any, path: Sequence[str | int]) -> bool:
+    """Whether ``node`` sets the key at ``path`` (a list sets everything below it: Snakemake
+    replaces lists whole)."""
+    for key in path:
+        if isinstance(node, list):
+            return True
+        if not isinstance(node, dict) or str(key) not in node:
+            return False
+        node = node[str(key)]
+    return True
 
 
 def _fill_defaults(schema: dict[str, Any], node: dict[str, Any]) -> None:
@@ -101,11 +162,19 @@ def _where(error: jsonschema.ValidationError) -> str:
     return f"config key '{path or '<top>'}'"
 
 
-def validate_config(config: dict[str, Any], schema_path: str | Path = SCHEMA) -> dict[str, Any]:
+def validate_config(
+    config: dict[str, Any], schema_path: str | Path = SCHEMA, sources: ConfigSources | None = None
+) -> dict[str, Any]:
     """Return a validated copy of ``config`` with schema defaults filled in.
 
-    Raises ConfigError naming the first offending key (in document order) and how to fix it.
+    Raises ConfigError naming the first offending key (in document order) and how to fix it:
+    in the last of ``sources`` that sets it (else, without sources, config/config.yaml or
+    --config).
     """
+
+    def where(path: Sequence[str | int]) -> str:
+        return sources.where(path) if sources else "in config/config.yaml or on --config"
+
     schema = load_yaml(schema_path)
     config = copy.deepcopy(config)
     _coerce(schema, config)
@@ -114,23 +183,25 @@ def validate_config(config: dict[str, Any], schema_path: str | Path = SCHEMA) ->
     errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.path])
     if errors:
         err = errors[0]
+        path = list(err.absolute_path)
         if err.validator == "additionalProperties":
             valid = sorted(err.schema.get("properties", {}))
-            raise ConfigError(f"{_where(err)}; valid keys there: {', '.join(valid)}")
+            extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+            raise ConfigError(
+                f"{_where(err)} (set {where([*path, extra[0]])}); valid keys there: "
+                f"{', '.join(valid)}"
+            )
         if err.validator in ("oneOf", "anyOf"):
             wanted = " or ".join(_expected(sub) for sub in err.validator_value)
             raise ConfigError(
-                f"{_where(err)} is {err.instance!r}; set it to {wanted} in config/config.yaml "
-                "or on --config"
+                f"{_where(err)} is {err.instance!r}; set it to {wanted} {where(path)}"
             )
-        raise ConfigError(
-            f"{_where(err)}: {err.message}; fix it in config/config.yaml or on --config"
-        )
+        raise ConfigError(f"{_where(err)}: {err.message}; fix it {where(path)}")
     bad = _non_finite(config)
     if bad is not None:
         raise ConfigError(
-            f"config key '{bad[0]}' is {bad[1]}; set it to a finite number in config/config.yaml "
-            "or on --config"
+            f"config key '{bad[0]}' is {bad[1]}; set it to a finite number "
+            f"{where(bad[0].split('.'))}"
         )
     _check_dataset(config)
     if config["proxy"]["validate"] and config["search"]["optimizer"] != "auto":
@@ -153,6 +224,11 @@ def _check_dataset(config: dict[str, Any]) -> None:
     if is_registered(name):
         return
     path = Path(name)
+    if path.is_dir():
+        raise ConfigError(
+            f"dataset '{name}' is a directory; pass the path of a csv/tsv/jsonl/parquet file in "
+            "it (or a shipped dataset's name)"
+        )
     if not path.is_file():
         raise ConfigError(
             f"dataset '{name}' is neither a shipped dataset ({', '.join(dataset_names())}) nor an "
@@ -192,3 +268,14 @@ def split_optimizers(optimizers: list[str], parts: int) -> list[list[str]]:
         jobs[i].append(name)
         load[i] += REPLAY_COST.get(name, 1.0)
     return [sorted(job, key=optimizers.index) for job in jobs]
+
+
+def canonical_order(node: Any) -> Any:
+    """``node`` with every mapping's keys sorted (lists keep their order). The order of keys in a
+    config file means nothing, and Snakemake compares params by their repr: sorted, reordering a
+    config file reruns nothing."""
+    if isinstance(node, dict):
+        return {key: canonical_order(node[key]) for key in sorted(node, key=str)}
+    if isinstance(node, list):
+        return [canonical_order(item) for item in node]
+    return node

@@ -9,12 +9,13 @@ Reading files lives in :mod:`hpotext.tables`.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,11 @@ from hpotext.tables import (
     to_labels,
     to_text,
 )
+
+MAX_CHARS = 10_000  # data.max_chars: longer texts are cut (a 200 MB row cost TF-IDF 7.7 GB)
+MIN_EVAL_ROWS = 100  # fewer val/test rows: one example moves accuracy by more than 1 %
+
+log = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------- cleaning
 
@@ -90,6 +96,44 @@ def clean_table(
         )
     report = CleanReport(rows_in, n_text, n_label, len(out))
     return out, report
+
+
+def truncate_texts(df: pd.DataFrame, max_chars: int = MAX_CHARS) -> tuple[pd.DataFrame, str | None]:
+    """Cut texts to ``max_chars`` characters (0: no limit), so that one huge row cannot cost the
+    tokenizer and the TF-IDF reference gigabytes; and a warning saying how many were cut."""
+    if isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 0:
+        raise DataError(
+            f"data.max_chars is {max_chars!r}; set it to a whole number of characters, or 0 for "
+            "no limit"
+        )
+    if max_chars == 0 or df.empty:
+        return df, None
+    lengths = df["text"].str.len()
+    long = (lengths > max_chars).to_numpy()
+    if not long.any():
+        return df, None
+    out = df.copy()
+    out.loc[long, "text"] = out.loc[long, "text"].str.slice(0, max_chars)
+    return out, (
+        f"{int(long.sum())} of {len(df)} texts are longer than data.max_chars = {max_chars} "
+        f"characters (the longest has {int(lengths.max())}) and were cut to that length; raise "
+        "data.max_chars, or set it to 0 for no limit, to keep them whole"
+    )
+
+
+def split_warnings(split_sizes: dict[str, int], min_rows: int = MIN_EVAL_ROWS) -> list[str]:
+    """A warning for each of val and test with fewer than ``min_rows`` rows: one example then
+    moves its accuracy by more than 1/min_rows, so close models cannot be told apart."""
+    warnings = []
+    for split in ("val", "test"):
+        n = split_sizes.get(split, 0)
+        if 0 < n < min_rows:
+            warnings.append(
+                f"the {split} split has only {n} rows, so one example moves its accuracy by "
+                f"{1 / n:.1%} and models closer than that cannot be told apart; add rows or raise "
+                f"data.{split}_fraction so that it has at least {min_rows}"
+            )
+    return warnings
 
 
 # --------------------------------------------------------------------------- splitting
@@ -252,6 +296,7 @@ class DatasetInfo:
     split_sizes: dict[str, int]
     class_counts: dict[str, int]
     dropped: CleanReport
+    warnings: list[str] = field(default_factory=list)  # degenerate but valid data, for the summary
 
     def to_json(self, path: str | Path) -> None:
         """Write this summary as JSON (atomically)."""
@@ -271,6 +316,7 @@ class DatasetInfo:
                 split_sizes={str(k): int(v) for k, v in raw["split_sizes"].items()},
                 class_counts={str(k): int(v) for k, v in raw["class_counts"].items()},
                 dropped=CleanReport(**{k: int(v) for k, v in raw["dropped"].items()}),
+                warnings=[str(w) for w in raw.get("warnings", [])],
             )
         except FileNotFoundError:
             raise DataError(
@@ -348,8 +394,10 @@ def prepare_dataset(
     test_fraction: float = 0.1,
     seed: int = 0,
     max_dropped_fraction: float = 0.2,
+    max_chars: int = MAX_CHARS,
 ) -> DatasetInfo:
-    """Clean and split ``source``; write {train,val,test}.parquet and dataset.json to ``out_dir``.
+    """Clean, truncate and split ``source``; write {train,val,test}.parquet and dataset.json to
+    ``out_dir``, with warnings (logged too) about texts cut to ``max_chars`` and small splits.
 
     Nothing is written unless every check passes; files are moved into place with os.replace
     and dataset.json goes last, so its presence means the splits are complete.
@@ -357,16 +405,19 @@ def prepare_dataset(
     check_fractions(val_fraction, test_fraction)
     what = f"dataset '{name}'"
     cleaned, report = clean_table(source, max_dropped_fraction, source=what)
+    cleaned, truncated = truncate_texts(cleaned, max_chars)
     splits = split_table(cleaned, val_fraction, test_fraction, seed, source=what)
     counts = cleaned["label"].value_counts()
     classes = sorted(str(c) for c in counts.index)
+    sizes = {k: len(v) for k, v in splits.items()}
     info = DatasetInfo(
         name=name,
         rows=len(cleaned),
         classes=classes,
-        split_sizes={k: len(v) for k, v in splits.items()},
+        split_sizes=sizes,
         class_counts={c: int(counts[c]) for c in classes},
         dropped=report,
+        warnings=[w for w in (truncated,) if w] + split_warnings(sizes),
     )
     out = Path(out_dir)
     with ExitStack() as stack:  # all splits are written before any is moved into place
@@ -374,4 +425,6 @@ def prepare_dataset(
             tmp = stack.enter_context(_atomic_path(out / f"{split_name}.parquet"))
             frame.to_parquet(tmp, index=False)
     info.to_json(out / "dataset.json")
+    for warning in info.warnings:
+        log.warning("%s: %s", what, warning)
     return info

@@ -8,8 +8,9 @@ hpotext.models and hpotext.train build on them.
 from __future__ import annotations
 
 import dataclasses
+import math
 import numbers
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from hpotext.errors import ConfigError
@@ -19,72 +20,134 @@ SCHEDULES = ("cosine", "constant")
 PADDINGS = ("bucket", "batch", "fixed")
 
 
-# --- value checks ---------------------------------------------------------------------------
-def as_int(model: str, name: str, value: object, minimum: int = 1) -> int:
-    """Return ``value`` as an int >= ``minimum``; int-valued floats such as 128.0 are accepted."""
-    number: int | None = None
-    if isinstance(value, bool):
-        pass  # True/False are not sizes
-    elif isinstance(value, numbers.Integral):
-        number = int(value)
-    elif isinstance(value, numbers.Real) and float(value).is_integer():
-        number = int(float(value))  # e.g. 128.0 from YAML or a float-valued search space
-    if number is None:
-        raise ConfigError(
-            f"model '{model}' hyperparameter '{name}' must be a whole number, got {value!r}; "
-            f"set it to an integer of at least {minimum}"
+# --- what each hyperparameter accepts -------------------------------------------------------
+@dataclass(frozen=True)
+class Limit:
+    """The values one setting accepts: one of ``choices``, or a number from ``low`` to ``high``
+    (None: unbounded; inclusive unless ``low_open``/``high_open``), a whole one when ``whole``,
+    a non-empty list of such numbers when ``many``.
+
+    The dataclasses below check every field against the tables of these (MODEL_LIMITS,
+    TRAIN_LIMITS) and the search space checks its ranges, choices and fixed values against the
+    same tables when Snakemake reads the workflow, so the two cannot disagree.
+    """
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    whole: bool = False
+    many: bool = False
+    choices: tuple[Any, ...] = ()
+
+    def __str__(self) -> str:
+        """In words, to follow 'must be': 'in [0, 1)', '> 0', 'a whole number >= 1', ..."""
+        if self.choices:
+            if _is_flag(self.choices):
+                return "true or false"
+            return "one of " + ", ".join(map(str, self.choices))
+        low, high = self.low, self.high
+        if low is not None and high is not None:
+            opened, closed = "(" if self.low_open else "[", ")" if self.high_open else "]"
+            text = f"in {opened}{low:g}, {high:g}{closed}"
+        elif low is not None:
+            text = f"{'>' if self.low_open else '>='} {low:g}"
+        elif high is not None:
+            text = f"{'<' if self.high_open else '<='} {high:g}"
+        else:
+            text = "finite"
+        if self.many:
+            return f"a list of whole numbers {text}" if self.whole else f"a list of numbers {text}"
+        return f"a whole number {text}" if self.whole else text
+
+    def parse(self, value: object) -> Any:
+        """``value`` as training takes it (128.0 -> 128, 'true' -> True, '3,4' -> (3, 4));
+        ValueError when this limit does not allow it."""
+        if self.many:
+            items = _items(value)
+            if not items:
+                raise ValueError(value)
+            one = dataclasses.replace(self, many=False)
+            return tuple(one.parse(item) for item in items)
+        if self.choices:
+            if _is_flag(self.choices):
+                return _flag(value)
+            if isinstance(value, str) and value in self.choices:
+                return value
+            raise ValueError(value)
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ValueError(value)  # True/False are not numbers
+        number = float(value)
+        below = self.low is not None and (number < self.low or self.low_open and number == self.low)
+        above = self.high is not None and (
+            number > self.high or self.high_open and number == self.high
         )
-    if number < minimum:
-        raise ConfigError(
-            f"model '{model}' hyperparameter '{name}' must be at least {minimum}, got {number}; "
-            f"set it to {minimum} or more"
-        )
-    return number
+        if not math.isfinite(number) or below or above or self.whole and not number.is_integer():
+            raise ValueError(value)
+        return int(number) if self.whole else number  # e.g. 128.0 from YAML is the size 128
 
 
-def as_float(model: str, name: str, value: object) -> float:
-    """Return ``value`` as a float, or raise ConfigError if it is not a number."""
-    if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        return float(value)
-    raise ConfigError(
-        f"model '{model}' hyperparameter '{name}' must be a number, got {value!r}; "
-        "set it to a number such as 0.2"
-    )
+def _is_flag(choices: tuple[Any, ...]) -> bool:
+    return set(choices) == {True, False} and all(isinstance(c, bool) for c in choices)
 
 
-def check_dropout(model: str, value: object) -> float:
-    """Return ``value`` as a dropout probability in [0, 1)."""
-    rate = as_float(model, "dropout", value)
-    if not 0.0 <= rate < 1.0:
-        raise ConfigError(
-            f"model '{model}' hyperparameter 'dropout' must be in [0, 1), got {rate}; "
-            "set it to a value such as 0.2"
-        )
-    return rate
-
-
-def as_bool(model: str, name: str, value: object) -> bool:
-    """Return ``value`` as a bool; accepts True/False, 0/1 and the strings 'true'/'false'."""
+def _flag(value: object) -> bool:
+    """True/False, 0/1 and the strings 'true'/'false'."""
     if isinstance(value, bool):
         return value
     if isinstance(value, numbers.Real) and value in (0, 1):
         return bool(value)
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
+    raise ValueError(value)
+
+
+def _items(value: object) -> list[object]:
+    """(3, 4), [3, 4], "3,4", "(3, 4)" or a single number as a list of items."""
+    if isinstance(value, str):
+        return [float(part) for part in value.strip().strip("()[]").split(",")]  # ValueError
+    if isinstance(value, list | tuple):
+        return list(value)
+    return [value]
+
+
+def limit_of(owner: str, name: str) -> Limit:
+    """The limit of setting ``name`` of ``owner``: a model family, or 'train' for training."""
+    if owner == "train":
+        return TRAIN_LIMITS[name]
+    return {**DATA_LIMITS, **MODEL_LIMITS[owner]}[name]
+
+
+def check(owner: str, name: str, value: object) -> Any:
+    """``value`` as setting ``name`` of ``owner`` (a model family, or 'train') takes it; a
+    ConfigError naming the setting and its limit otherwise."""
+    limit = limit_of(owner, name)
+    try:
+        return limit.parse(value)
+    except ValueError:
+        pass
+    if owner == "train":
+        raise ConfigError(f"train.{name} must be {limit}, got {value!r}; fix it in the config")
+    fix = "pick one of those" if limit.choices else "set it to such a value"
     raise ConfigError(
-        f"model '{model}' hyperparameter '{name}' must be true or false, got {value!r}; "
-        "set it to true or false"
+        f"model '{owner}' hyperparameter '{name}' must be {limit}, got {value!r}; {fix}"
     )
 
 
-def check_choice(model: str, name: str, value: object, options: tuple[str, ...]) -> str:
-    """Return ``value`` if it is one of ``options``, else raise ConfigError listing them."""
-    if isinstance(value, str) and value in options:
-        return value
-    raise ConfigError(
-        f"model '{model}' hyperparameter '{name}' must be one of {', '.join(options)}, "
-        f"got {value!r}; pick one of those"
-    )
+def _check_fields(owner: str, config: Any) -> None:
+    """Check (and convert) every field of a dataclass instance against its limit."""
+    for item in fields(config):
+        setattr(config, item.name, check(owner, item.name, getattr(config, item.name)))
+
+
+WHOLE = Limit(1, whole=True)
+FRACTION = Limit(0, 1, high_open=True)  # [0, 1): dropout, token_drop, label smoothing, warm-up
+# Fields every model config takes from the data, not from the search.
+DATA_LIMITS = {
+    "vocab_size": Limit(2, whole=True),
+    "num_classes": Limit(2, whole=True),
+    "max_positions": WHOLE,
+}
 
 
 # --- model families -------------------------------------------------------------------------
@@ -103,35 +166,13 @@ class BoEConfig:
     hidden_dim: int = 0
 
     def __post_init__(self) -> None:
-        self.vocab_size = as_int("boe", "vocab_size", self.vocab_size, minimum=2)
-        self.num_classes = as_int("boe", "num_classes", self.num_classes, minimum=2)
-        self.embed_dim = as_int("boe", "embed_dim", self.embed_dim)
-        self.dropout = check_dropout("boe", self.dropout)
-        self.pooling = check_choice("boe", "pooling", self.pooling, BOE_POOLINGS)
-        self.hidden_dim = as_int("boe", "hidden_dim", self.hidden_dim, minimum=0)
+        _check_fields("boe", self)
 
 
 def parse_kernel_sizes(value: object) -> tuple[int, ...]:
     """Turn (3, 4), [3, 4], "3,4" or a single number into a tuple of kernel widths >= 1."""
-    if isinstance(value, str):
-        items: list[object] = []
-        for part in value.strip().strip("()[]").split(","):  # also "(3, 4)" or "[3, 4]"
-            try:
-                items.append(float(part))
-            except ValueError:
-                raise ConfigError(
-                    f"model 'cnn' hyperparameter 'kernel_sizes' must be whole numbers separated "
-                    f'by commas, got {value!r}; write it like "3,4,5"'
-                ) from None
-    elif isinstance(value, (list, tuple)):
-        items = list(value)
-    else:
-        items = [value]
-    if not items:
-        raise ConfigError(
-            "model 'cnn' hyperparameter 'kernel_sizes' is empty; set it to e.g. [3, 4, 5]"
-        )
-    return tuple(as_int("cnn", "kernel_sizes", item) for item in items)
+    sizes: tuple[int, ...] = check("cnn", "kernel_sizes", value)
+    return sizes
 
 
 @dataclass
@@ -146,12 +187,7 @@ class CNNConfig:
     kernel_sizes: tuple[int, ...] = (3, 4, 5)
 
     def __post_init__(self) -> None:
-        self.vocab_size = as_int("cnn", "vocab_size", self.vocab_size, minimum=2)
-        self.num_classes = as_int("cnn", "num_classes", self.num_classes, minimum=2)
-        self.embed_dim = as_int("cnn", "embed_dim", self.embed_dim)
-        self.dropout = check_dropout("cnn", self.dropout)
-        self.num_filters = as_int("cnn", "num_filters", self.num_filters)
-        self.kernel_sizes = parse_kernel_sizes(self.kernel_sizes)
+        _check_fields("cnn", self)
 
 
 LSTM_POOLINGS = ("last", "max")
@@ -171,14 +207,7 @@ class LSTMConfig:
     pooling: str = "last"
 
     def __post_init__(self) -> None:
-        self.vocab_size = as_int("lstm", "vocab_size", self.vocab_size, minimum=2)
-        self.num_classes = as_int("lstm", "num_classes", self.num_classes, minimum=2)
-        self.embed_dim = as_int("lstm", "embed_dim", self.embed_dim)
-        self.dropout = check_dropout("lstm", self.dropout)
-        self.hidden_dim = as_int("lstm", "hidden_dim", self.hidden_dim)
-        self.num_layers = as_int("lstm", "num_layers", self.num_layers)
-        self.bidirectional = as_bool("lstm", "bidirectional", self.bidirectional)
-        self.pooling = check_choice("lstm", "pooling", self.pooling, LSTM_POOLINGS)
+        _check_fields("lstm", self)
 
 
 TRANSFORMER_POOLINGS = ("mean", "cls")
@@ -203,15 +232,7 @@ class TransformerConfig:
     pooling: str = "mean"
 
     def __post_init__(self) -> None:
-        self.vocab_size = as_int("transformer", "vocab_size", self.vocab_size, minimum=2)
-        self.num_classes = as_int("transformer", "num_classes", self.num_classes, minimum=2)
-        self.embed_dim = as_int("transformer", "embed_dim", self.embed_dim)
-        self.dropout = check_dropout("transformer", self.dropout)
-        self.num_heads = as_int("transformer", "num_heads", self.num_heads)
-        self.num_layers = as_int("transformer", "num_layers", self.num_layers)
-        self.ff_dim = as_int("transformer", "ff_dim", self.ff_dim)
-        self.max_positions = as_int("transformer", "max_positions", self.max_positions)
-        self.pooling = check_choice("transformer", "pooling", self.pooling, TRANSFORMER_POOLINGS)
+        _check_fields("transformer", self)
         if self.embed_dim % self.num_heads != 0:
             raise ConfigError(
                 f"model 'transformer' needs embed_dim divisible by num_heads, got embed_dim="
@@ -219,6 +240,38 @@ class TransformerConfig:
                 f"a multiple of {self.num_heads} or a num_heads that divides {self.embed_dim}"
             )
 
+
+# What each family's hyperparameters accept (its dataclass checks every field against these).
+MODEL_LIMITS: dict[str, dict[str, Limit]] = {
+    "boe": {
+        "embed_dim": WHOLE,
+        "dropout": FRACTION,
+        "pooling": Limit(choices=BOE_POOLINGS),
+        "hidden_dim": Limit(0, whole=True),  # 0: no hidden layer
+    },
+    "cnn": {
+        "embed_dim": WHOLE,
+        "dropout": FRACTION,
+        "num_filters": WHOLE,
+        "kernel_sizes": Limit(1, whole=True, many=True),
+    },
+    "lstm": {
+        "embed_dim": WHOLE,
+        "dropout": FRACTION,
+        "hidden_dim": WHOLE,
+        "num_layers": WHOLE,
+        "bidirectional": Limit(choices=(True, False)),
+        "pooling": Limit(choices=LSTM_POOLINGS),
+    },
+    "transformer": {
+        "embed_dim": WHOLE,  # and a multiple of num_heads (TransformerConfig checks the pair)
+        "dropout": FRACTION,
+        "num_heads": WHOLE,
+        "num_layers": WHOLE,
+        "ff_dim": WHOLE,
+        "pooling": Limit(choices=TRANSFORMER_POOLINGS),
+    },
+}
 
 CONFIGS: dict[str, type] = {
     "boe": BoEConfig,
@@ -251,6 +304,23 @@ def hyperparameters(name: str) -> dict[str, object]:
 
 
 # --- training -------------------------------------------------------------------------------
+# What each training setting accepts (TrainConfig checks every field against these).
+TRAIN_LIMITS: dict[str, Limit] = {
+    "epochs": WHOLE,
+    "batch_size": WHOLE,
+    "optimizer": Limit(choices=OPTIMIZERS),
+    "lr": Limit(0, low_open=True),
+    "weight_decay": Limit(0),
+    "momentum": Limit(0, 1),
+    "schedule": Limit(choices=SCHEDULES),
+    "warmup_fraction": FRACTION,
+    "label_smoothing": FRACTION,
+    "grad_clip": Limit(0),  # 0 turns clipping off
+    "token_drop": FRACTION,
+    "padding": Limit(choices=PADDINGS),
+}
+
+
 @dataclass
 class TrainConfig:
     """Optimisation hyperparameters. ``epochs`` is the schedule horizon (the maximum fidelity)."""
@@ -269,22 +339,7 @@ class TrainConfig:
     padding: str = "bucket"
 
     def __post_init__(self) -> None:
-        checks = [
-            (self.optimizer in OPTIMIZERS, f"train.optimizer must be one of {OPTIMIZERS}"),
-            (self.schedule in SCHEDULES, f"train.schedule must be one of {SCHEDULES}"),
-            (self.padding in PADDINGS, f"train.padding must be one of {PADDINGS}"),
-            (self.epochs >= 1, "train.epochs must be at least 1"),
-            (self.batch_size >= 1, "train.batch_size must be at least 1"),
-            (self.lr > 0, "train.lr must be positive"),
-            (0 <= self.warmup_fraction < 1, "train.warmup_fraction must be in [0, 1)"),
-            (0 <= self.label_smoothing < 1, "train.label_smoothing must be in [0, 1)"),
-            (0 <= self.token_drop < 1, "train.token_drop must be in [0, 1)"),
-            (self.grad_clip >= 0, "train.grad_clip must be >= 0 (0 turns clipping off)"),
-            (self.weight_decay >= 0, "train.weight_decay must be >= 0"),
-        ]
-        for ok, msg in checks:
-            if not ok:
-                raise ConfigError(f"{msg}; fix it in the config (got {asdict(self)})")
+        _check_fields("train", self)
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> TrainConfig:

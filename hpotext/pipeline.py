@@ -19,7 +19,7 @@ from hpotext import models
 from hpotext.errors import ConfigError
 from hpotext.evaluate import predict, report
 from hpotext.tables import TableSpec, read_table
-from hpotext.text import Vocab
+from hpotext.text import Vocab, unknown_warning
 from hpotext.train import (
     LogProgress,
     TrainConfig,
@@ -62,6 +62,7 @@ def prepare(
         split_column=data_cfg["split_column"] or None,
         encoding=data_cfg["encoding"],
         format=data_cfg["format"],
+        delimiter=data_cfg["delimiter"],
     )
     table = read_table(spec)
     table = sample_rows(table, data_cfg["max_rows"], data_cfg["split_seed"])
@@ -73,12 +74,19 @@ def prepare(
         test_fraction=data_cfg["test_fraction"],
         seed=data_cfg["split_seed"],
         max_dropped_fraction=data_cfg["max_dropped_fraction"],
+        max_chars=data_cfg["max_chars"],
     )
     train_df = data_mod.load_split(Path(out_dir) / "train.parquet")
     vocab = Vocab.build(
         train_df["text"], text_cfg["min_freq"], text_cfg["max_size"], text_cfg["lowercase"]
     )
     vocab.save(Path(out_dir) / "vocab.json")
+    val_texts = data_mod.load_split(Path(out_dir) / "val.parquet")["text"]
+    unknown = unknown_warning(vocab, val_texts, text_cfg["min_freq"], text_cfg["max_size"])
+    if unknown is not None:
+        log.warning("%s: %s", name, unknown)
+        info.warnings.append(unknown)
+        info.to_json(Path(out_dir) / "dataset.json")
     log.info(
         "%s: %d rows, %d classes, splits %s, vocabulary %d, dropped %s",
         name,

@@ -15,8 +15,13 @@ import pandas as pd  # noqa: E402
 from hpotext.plots import _save  # noqa: E402
 
 
-def anytime_plot(curves_df: pd.DataFrame, path: str | Path, title: str = "") -> None:
-    """Mean regret over seeds against simulated seconds, one line per optimizer, with its 95 %
+def anytime_plot(
+    curves_df: pd.DataFrame,
+    path: str | Path,
+    title: str = "",
+    xlabel: str = "simulated epochs",
+) -> None:
+    """Mean regret over seeds against the replay's cost, one line per optimizer, with its 95 %
     t-interval as a band; the y axis is logarithmic when every mean regret is positive."""
     fig, ax = plt.subplots(figsize=(7, 4))
     means = curves_df["mean"].to_numpy(float)
@@ -35,7 +40,7 @@ def anytime_plot(curves_df: pd.DataFrame, path: str | Path, title: str = "") -> 
         ax.set_yscale("log")
         ax.set_ylim(bottom=bottom)
     ax.set(
-        xlabel="simulated seconds",
+        xlabel=xlabel,
         ylabel="regret of the incumbent (true error - best)",
         title=title or "anytime regret: mean over seeds, 95 % CI band",
     )

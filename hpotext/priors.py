@@ -138,16 +138,11 @@ def apply_priors(space: Space, priors: dict[str, Any], where: str = "priors file
 
 def load_priors(path: str | Path) -> dict[str, Any]:
     """A priors file (YAML); a missing or unreadable one is a ConfigError naming it."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(
-            f"priors file {path} (search.priors) does not exist; run the study that derives it "
-            "(its results/<exp>/priors/derived.yaml) or fix the path"
-        )
-    try:
-        return yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as err:
-        raise ConfigError(f"priors file {path} is not valid YAML ({err}); fix it") from None
+    fix = (
+        "set search.priors to the priors/derived.yaml of an earlier study (run it first) or to "
+        "a file of your own"
+    )
+    return space_mod.read_yaml(Path(path), "priors file", fix) or {}
 
 
 def write_derived_priors(trials_path: str, space_path: str, top_k: int, out: str) -> None:

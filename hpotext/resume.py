@@ -18,7 +18,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hpotext.config import load_yaml
 from hpotext.errors import HpotextError
+
+CONFIGFILE = ("--configfile", "--configfiles")
 
 
 def lock_files(workdir: Path) -> list[Path]:
@@ -62,6 +65,36 @@ def _is_zombie(proc: Path) -> bool:
         return True
 
 
+def configfiles(args: list[str]) -> list[str]:
+    """The files named by --configfile: every word after it up to the next option, as Snakemake
+    reads them (so a target after it counts as a config file), or one in ``--configfile=a.yaml``."""
+    files: list[str] = []
+    taking = False
+    for arg in args:
+        name, eq, value = arg.partition("=")
+        if arg.startswith("-"):
+            taking = name in CONFIGFILE and not eq
+            if name in CONFIGFILE and eq:
+                files.append(value)
+        elif taking:
+            files.append(arg)
+    return files
+
+
+def check_configfiles(args: list[str]) -> None:
+    """Every --configfile is a readable YAML mapping; else one sentence (Snakemake prints a
+    traceback of 25 lines for a missing one)."""
+    for name in configfiles(args):
+        try:
+            load_yaml(name)
+        except HpotextError as err:
+            hint = ""
+            if not name.endswith((".yaml", ".yml")):
+                hint = (" (Snakemake reads every word after --configfile as a config file: put "
+                        "targets before the options)")  # fmt: skip
+            raise HpotextError(f"{err}{hint}") from None
+
+
 def clear_stale_lock(workdir: Path, args: list[str]) -> bool:
     """Remove a lock left by a dead run (via ``snakemake --unlock``); True when there was one.
 
@@ -86,6 +119,11 @@ def clear_stale_lock(workdir: Path, args: list[str]) -> bool:
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     workdir = Path.cwd()
+    try:
+        check_configfiles(args)
+    except HpotextError as err:
+        print(f"hpotext: {err}", file=sys.stderr)
+        return 2
     try:
         if clear_stale_lock(workdir, args):
             print(f"hpotext: cleared the stale lock of a killed run in {workdir}", file=sys.stderr)

@@ -14,6 +14,7 @@ from hpotext import space as space_mod
 from hpotext.errors import ConfigError
 from hpotext.pipeline import write_json
 from hpotext.proxy import ProxySettings, proxy_space
+from hpotext.settings import check_optimizer
 from hpotext.surrogate import Surrogate, best_true, run_optimizer
 
 log = logging.getLogger("hpotext.selection")
@@ -36,15 +37,26 @@ def fit_surrogate(
     budget_evaluations: float,
     model_out: str,
     quality_out: str,
+    cost: str = "epochs",
 ) -> dict[str, Any]:
-    """Fit the surrogate on the proxy table; write it and its quality on held-out configs."""
+    """Fit the surrogate on the proxy table; write it and its quality on held-out configs.
+
+    ``cost`` is the unit the replays count (``hpotext.surrogate.SurrogateBenchmark``): epochs
+    for a search budget in epochs or evaluations, seconds for one in seconds; the budget is
+    ``budget_evaluations`` full-fidelity proxy evaluations in that unit.
+    """
     opts = ProxySettings.from_dict(settings)
     space = proxy_space(space_mod.load(space_path), opts)
     table = pd.read_parquet(table_path)
     surrogate = Surrogate.fit(table, space, seed=opts.seed)
     quality: dict[str, Any] = dict(surrogate.quality(seed=opts.seed))
     quality["best_true"] = best_true(surrogate, table)
-    quality["budget_seconds"] = proxy_budget(table, budget_evaluations)
+    quality["cost_unit"] = cost
+    quality["budget"] = (
+        proxy_budget(table, budget_evaluations)
+        if cost == "seconds"
+        else float(budget_evaluations * space.fidelity.max)
+    )
     quality["budget_evaluations"] = float(budget_evaluations)
     quality["poor"] = bool(quality["spearman"] < POOR_SPEARMAN)
     quality["warning"] = (
@@ -70,11 +82,12 @@ def proxy_run(
     every optimizer's library), paid once per job.
     """
     surrogate = Surrogate.load(surrogate_path)
-    budget = float(json.loads(Path(quality_path).read_text())["budget_seconds"])
+    quality = json.loads(Path(quality_path).read_text())
+    budget, cost = float(quality["budget"]), str(quality["cost_unit"])
     runs = []
     for optimizer in optimizers:
         for seed in seeds:
-            traj = run_optimizer(optimizer, surrogate.space, surrogate, seed, budget)
+            traj = run_optimizer(optimizer, surrogate.space, surrogate, seed, budget, cost=cost)
             log.info(
                 "%s seed %d: %d trials, final incumbent error %.4f",
                 optimizer,
@@ -93,14 +106,28 @@ def select_optimizer(
     out_md: str,
     curves_png: str,
     cd_png: str,
+    stores: list[str] | None = None,
+    on_change: str = "stop",
 ) -> str:
-    """Compare every replay and write the selection (optimizer.json, a table, two figures)."""
+    """Compare every replay and write the selection (optimizer.json, a table, two figures).
+
+    ``stores`` are the search folders that take this selection: one that holds a search with
+    another optimizer stops the selection (``hpotext.settings.check_optimizer``) before any
+    of its outputs is left behind."""
     from hpotext import compare, plots_compare  # scipy/matplotlib: only this stage needs them
 
     quality = json.loads(Path(quality_path).read_text())
     traj = pd.concat([pd.read_parquet(p) for p in run_paths], ignore_index=True)
-    ref, budget = float(quality["best_true"]), float(quality["budget_seconds"])
-    chosen = compare.selection_report(traj, ref, budget, out_json, out_md)
+    ref, budget, unit = float(quality["best_true"]), float(quality["budget"]), quality["cost_unit"]
+    # the same runs in any file layout or order give the same selection, byte for byte
+    traj = traj.sort_values(["optimizer", "seed", "trial"], kind="stable", ignore_index=True)
+    chosen = compare.selection_report(traj, ref, budget, out_json, out_md, unit=unit)
+    try:
+        check_optimizer(list(stores or []), chosen.name, on_change)
+    except ConfigError:
+        for path in (out_json, out_md):
+            Path(path).unlink(missing_ok=True)
+        raise
     report = json.loads(Path(out_json).read_text())
     report["surrogate_quality"] = {k: v for k, v in quality.items() if k != "warning"}
     report["warning"] = quality.get("warning")
@@ -109,7 +136,9 @@ def select_optimizer(
         with open(out_md, "a") as fh:
             fh.write(f"\n**Warning:** {quality['warning']}.\n")
     curves = compare.anytime_curves(traj, ref, budget)
-    plots_compare.anytime_plot(curves, curves_png, title="regret on the proxy benchmark")
+    plots_compare.anytime_plot(
+        curves, curves_png, title="regret on the proxy benchmark", xlabel=f"simulated {unit}"
+    )
     plots_compare.cd_diagram(
         chosen.mean_ranks, chosen.cd, cd_png, title="mean rank of normalized regret AUC"
     )

@@ -37,6 +37,8 @@ SEP = "__"
 MODEL = "model"
 # Training settings the search may tune; epochs is the fidelity, never a hyperparameter.
 TRAIN_KEYS = tuple(f.name for f in dataclasses.fields(TrainConfig) if f.name != "epochs")
+# Values a trial resolves before training (as train.batch_size: auto), not limited by hparams.
+AUTO = {"batch_size": "auto"}
 
 
 @dataclass(frozen=True)
@@ -170,8 +172,7 @@ class Space:
 
     def digest(self) -> str:
         """A stable hash of the space, to tell whether a stored search used the same one."""
-        text = json.dumps(to_dict(self), sort_keys=True, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        return hashlib.sha256(meaning(self).encode()).hexdigest()[:16]
 
 
 # --- parsing ------------------------------------------------------------------------------------
@@ -303,6 +304,74 @@ def _check_fixed(where: str, key: Any) -> None:
         )
 
 
+def _who(owner: str) -> str:
+    return "training" if owner == "train" else f"model family '{owner}'"
+
+
+def _owners(name: str, family: str | None, families: tuple[str, ...]) -> list[str]:
+    """Who takes setting ``name`` (as ``to_training`` routes it): 'train', or the families."""
+    if name in TRAIN_KEYS:
+        return ["train"]
+    if family is not None:
+        return [family]
+    return [f for f in families if name in hparams.hyperparameters(f)]
+
+
+def _allows(owner: str, name: str, value: Any) -> bool:
+    if name in AUTO and value == AUTO[name]:
+        return True
+    try:
+        hparams.limit_of(owner, name).parse(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_limits(where: str, space: Space) -> None:
+    """Every range, choice and fixed value within what training and the models accept
+    (hparams.TRAIN_LIMITS, MODEL_LIMITS): a bad one fails here, not in every trial."""
+    for hp in space.hyperparameters:
+        if hp.key == MODEL:
+            continue
+        for owner in _owners(hp.name, hp.family, space.families):
+            limit, who = hparams.limit_of(owner, hp.name), _who(owner)
+            must = f"{hp.name} must be {limit} for {who}"
+            if hp.type == "categorical":
+                bad = [c for c in hp.choices if not _allows(owner, hp.name, c)]
+                if bad:
+                    raise ConfigError(
+                        f"{where}: '{hp.key}' lists the choice {bad[0]!r}, but {must}; remove "
+                        "or fix that choice"
+                    )
+            elif limit.choices:
+                raise ConfigError(
+                    f"{where}: '{hp.key}' is a range of type {hp.type}, but {must}; make it a "
+                    "categorical over those"
+                )
+            elif limit.whole and hp.type == "float":
+                raise ConfigError(
+                    f"{where}: '{hp.key}' is a float range, but {must}; make it type int"
+                )
+            else:
+                for end, value in (("low", hp.low), ("high", hp.high)):
+                    if not _allows(owner, hp.name, value):
+                        raise ConfigError(
+                            f"{where}: '{hp.key}' has {end} {value:g}, but {must}; keep low and "
+                            "high within that range"
+                        )
+    for key, value in space.fixed.items():
+        family, _, name = str(key).rpartition(SEP)
+        if name == MODEL:
+            continue
+        for owner in _owners(name, family or None, space.families):
+            if not _allows(owner, name, value):
+                limit = hparams.limit_of(owner, name)
+                raise ConfigError(
+                    f"{where}: fixed '{key}' is {value!r}, but {name} must be {limit} for "
+                    f"{_who(owner)}; fix the value"
+                )
+
+
 def from_dict(raw: Any, where: str = "search space") -> Space:
     """Parse and validate a space mapping; every problem is one ConfigError sentence."""
     if not isinstance(raw, dict):
@@ -356,8 +425,11 @@ def from_dict(raw: Any, where: str = "search space") -> Space:
         for name, hp_raw in _mapping(where, f"family '{fam}'", hps).items():
             _check_name(where, name, fam, families)
             children.append(_parse_hp(where, name, hp_raw, fam))
-    if model_hp is not None:  # model first so conditions can be resolved in one pass
-        shared = [model_hp] + [hp for hp in shared if hp is not model_hp]
+    # A canonical order (model first so conditions resolve in one pass, then by name): the
+    # order of keys in the file means nothing, so it changes neither sampling nor the space's
+    # identity (meaning), and reordering a file reruns nothing.
+    shared = sorted(shared, key=lambda hp: (hp is not model_hp, hp.name))
+    children = sorted(children, key=lambda hp: (str(hp.family), hp.name))
     hps = tuple(shared + children)
     keys = [hp.key for hp in hps]
     clash = sorted({k for k in keys if keys.count(k) > 1} | (set(keys) & set(fixed)))
@@ -365,22 +437,45 @@ def from_dict(raw: Any, where: str = "search space") -> Space:
         raise ConfigError(f"{where}: {clash} defined twice (searched and fixed, or repeated)")
     if not hps:
         raise ConfigError(f"{where}: no hyperparameters to search")
-    return Space(hps, fidelity, fixed)
+    space = Space(hps, fidelity, fixed)
+    _check_limits(where, space)
+    return space
+
+
+def yaml_problem(err: yaml.YAMLError) -> str:
+    """A YAML error in one line, with its place: str(err) spans lines."""
+    mark, problem = getattr(err, "problem_mark", None), getattr(err, "problem", None)
+    at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+    return f"({at}{problem})" if problem else "(unreadable)"
+
+
+def read_yaml(path: Path, what: str, fix: str) -> Any:
+    """The YAML in file ``path``; a missing, unreadable or malformed one is one ConfigError
+    sentence naming ``what`` (e.g. 'search space file') and ``fix`` for a wrong path."""
+    if not path.is_file():
+        problem = "is a directory" if path.is_dir() else "does not exist"
+        raise ConfigError(f"{what} {path} {problem}; {fix}")
+    try:
+        return yaml.safe_load(path.read_text())
+    except OSError as err:
+        raise ConfigError(f"cannot read {what} {path} ({err.strerror}); make it readable") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{what} {path} is not utf-8 text; save it as utf-8 YAML") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{what} {path} is not valid YAML {yaml_problem(err)}; fix it") from None
 
 
 def load(path: str | Path) -> Space:
     """Read a space YAML file."""
     path = Path(path)
-    if not path.exists():
-        raise ConfigError(f"search space file {path} does not exist; set search.space to a file")
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as err:  # str(err) spans lines: keep the problem and its place
-        mark, problem = getattr(err, "problem_mark", None), getattr(err, "problem", None)
-        at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        what = f"({at}{problem})" if problem else "(unreadable)"
-        raise ConfigError(f"search space file {path} is not valid YAML {what}; fix it") from None
+    raw = read_yaml(path, "search space file", "set search.space to a file")
     return from_dict(raw, where=str(path))
+
+
+def meaning(space: Space) -> str:
+    """The space as canonical JSON: equal for files that differ only in comments, key order or
+    formatting. Rules take it as a param, so only a change of meaning reruns their jobs."""
+    return json.dumps(to_dict(space), sort_keys=True, default=str)
 
 
 def to_dict(space: Space) -> dict[str, Any]:

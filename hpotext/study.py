@@ -24,23 +24,10 @@ from hpotext.pipeline import (
 from hpotext.search import Budget, SearchWorker, comparables, incumbent
 from hpotext.selection import chosen_optimizer
 from hpotext.sequence import hurdle_configs
+from hpotext.settings import data_digest, open_search, search_meta
 from hpotext.train import default_device
 
 log = logging.getLogger("hpotext.study")
-
-
-def search_meta(
-    space: space_mod.Space, optimizer: str, seed: int, base_train: dict[str, Any], max_len: int
-) -> dict[str, Any]:
-    """What identifies one search: a store made with other settings is refused, not mixed."""
-    train = {k: v for k, v in base_train.items() if k != "epochs"}
-    return {
-        "optimizer": optimizer,
-        "seed": seed,
-        "space": space_mod.to_dict(space),
-        "train": train,
-        "max_len": max_len,
-    }
 
 
 def search_worker(
@@ -64,6 +51,7 @@ def search_worker(
     continuation: bool = True,
     options: dict[str, Any] | None = None,
     hurdle_paths: list[str] | None = None,
+    on_change: str = "stop",
 ) -> int:
     """Run one search worker until the shared budget is spent; writes a small marker file.
 
@@ -72,6 +60,8 @@ def search_worker(
     default); ``continuation`` False trains promoted trials from scratch; ``options`` go to the
     optimizer (``search.options``). ``hurdle_paths`` are earlier tasks' incumbent.json files,
     whose configs RUSH evaluates first and uses as hurdles (hpotext/sequence.py).
+    ``on_change`` (search.on_change): what to do with an existing search started with other
+    settings, "stop" with the commands that resolve it, or "new" to keep it aside and start anew.
     """
     optimizer, _ = chosen_optimizer(optimizer, selection_path)
     options = dict(options or {})
@@ -88,7 +78,9 @@ def search_worker(
     if budget["kind"] not in ("epochs", "seconds", "evaluations"):
         raise ConfigError("search.budget.kind must be epochs, seconds or evaluations")
     store = TrialStore(store_dir)
-    store.open(search_meta(space, optimizer, seed, base_train, max_len))
+    digest = data_digest(subset_path, val_path, vocab_path)
+    meta = search_meta(space, optimizer, seed, base_train, max_len, digest)
+    open_search(store, meta, on_change)
     data = load_train_data(subset_path, val_path, vocab_path, info_path, max_len)
     device = default_device()
 

@@ -148,6 +148,11 @@ def best_epoch_warnings(curve_files: Sequence[str], label: str) -> list[str]:
     return warnings
 
 
+def data_warnings(info: DatasetInfo) -> list[str]:
+    """The prepare step's warnings about the data (texts cut, small splits, many <unk> tokens)."""
+    return [f"data: {w}" for w in info.warnings]
+
+
 def search_stats(trials_path: str, incumbent_path: str) -> dict[str, Any]:
     trials = pd.read_parquet(trials_path)
     best = json.loads(Path(incumbent_path).read_text())
@@ -217,6 +222,7 @@ def summarize(
         },
         "search": search_stats(trials_path, incumbent_path),
         "warnings": [
+            *data_warnings(info),
             *best_epoch_warnings([c for c in curve_files if "/tuned/" in c], "tuned"),
             *best_epoch_warnings([c for c in curve_files if "/default/" in c], "default"),
         ],

@@ -5,11 +5,17 @@ epoch of a config from the long table ``hpotext.proxy.build_table`` writes. Feat
 ``model`` one-hot, every hyperparameter scaled into [0, 1] (log scale for log hyperparameters,
 a one-hot for categoricals) with -1 for a hyperparameter inactive in the config, and the epoch.
 
-``SurrogateBenchmark`` answers a Suggestion like the real objective would, in simulated
-seconds, with observation noise drawn from the spread of the forest's trees; the noise is fixed
-per (benchmark seed, config, epoch), so asking the same config again gives the same curve.
-``run_optimizer`` runs one optimizer on it to a budget of simulated seconds and returns its
-trajectory (the format ``hpotext.compare`` reads).
+``SurrogateBenchmark`` answers a Suggestion like the real objective would, at a cost of the
+epochs it trains (or of simulated seconds), with observation noise drawn from the spread of the
+forest's trees; the noise is fixed per (benchmark seed, config, epoch), so asking the same
+config again gives the same curve. ``run_optimizer`` runs one optimizer on it to a budget and
+returns its trajectory (the format ``hpotext.compare`` reads).
+
+Epochs are the default cost because they are what the search's default budget counts and
+because they make a replay a function of the table's validation errors and the seed alone: the
+measured seconds per epoch change with every build of the table (machine load, warm-up), and
+with them the budget and every trial's cost, so replays on seconds picked different optimizers
+from tables that differed only in their timings.
 """
 
 from __future__ import annotations
@@ -295,13 +301,30 @@ class Surrogate:
 
 
 # --- the simulated benchmark ---------------------------------------------------------------------
+COST_UNITS = ("epochs", "seconds")
+
+
 class SurrogateBenchmark:
     """Evaluates suggestions on a surrogate with noise fixed per (seed, config, epoch).
 
-    ``noise=False`` observes the forest's mean instead (a noise-free ablation).
+    ``noise=False`` observes the forest's mean instead (a noise-free ablation). ``cost`` is what
+    a trial costs: ``epochs`` trained (the unit of an epochs or evaluations budget; a function of
+    the table's errors only) or predicted ``seconds`` (from the table's measured epoch times,
+    which differ from one build of the table to the next).
     """
 
-    def __init__(self, surrogate: Surrogate, space: Space, seed: int, noise: bool = True) -> None:
+    def __init__(
+        self,
+        surrogate: Surrogate,
+        space: Space,
+        seed: int,
+        noise: bool = True,
+        cost: str = "epochs",
+    ) -> None:
+        if cost not in COST_UNITS:
+            raise ConfigError(
+                f"replay cost {cost!r} is unknown; use one of {', '.join(COST_UNITS)}"
+            )
         if space.fidelity.max > surrogate.max_epoch:
             raise ConfigError(
                 f"the space's fidelity goes to {space.fidelity.max} epochs but the surrogate "
@@ -309,7 +332,7 @@ class SurrogateBenchmark:
                 "(hpotext.proxy.proxy_space) the table was built with"
             )
         self.surrogate, self.space, self.seed = surrogate, space, int(seed)
-        self.noise = noise
+        self.noise, self.cost = noise, cost
 
     def _rng(self, config: dict[str, Any], epoch: int) -> np.random.Generator:
         text = json.dumps([self.seed, canonical(config), int(epoch)])
@@ -327,10 +350,10 @@ class SurrogateBenchmark:
         start = min(max(0, int(start_epoch)), fidelity)
         config = suggestion.config
         curve = tuple(self.observed(config, e) for e in range(1, fidelity + 1))
-        seconds = self.surrogate.epoch_seconds(config) * (fidelity - start)
+        per_epoch = self.surrogate.epoch_seconds(config) if self.cost == "seconds" else 1.0
         return Result(
             objective=curve[-1],
-            cost=seconds,
+            cost=per_epoch * (fidelity - start),
             epochs_trained=fidelity - start,
             curve=curve,
             metrics={"accuracy": 1.0 - curve[-1]},
@@ -357,23 +380,25 @@ def run_optimizer(
     space: Space,
     surrogate: Surrogate,
     seed: int,
-    budget_seconds: float,
+    budget: float,
     max_trials: int = 100_000,
     noise: bool = True,
+    cost: str = "epochs",
 ) -> pd.DataFrame:
-    """Simulate optimizer ``name`` (one worker) until ``budget_seconds`` simulated seconds.
+    """Simulate optimizer ``name`` (one worker) until it has spent ``budget`` (in ``cost``
+    units: simulated epochs or seconds, as ``SurrogateBenchmark`` counts them).
 
     A suggestion continues its parent, or else the highest-fidelity earlier trial of the same
     config below its fidelity, and pays only the missing epochs. One row per trial, in order:
-    optimizer, seed, trial, fidelity, epochs_trained, cost (cumulative seconds), objective,
+    optimizer, seed, trial, fidelity, epochs_trained, cost (cumulative), objective,
     incumbent_trial, incumbent_true (the noise-free error of the trial with the best observed
     objective at the highest fidelity reached so far; it can rise when a noisy observation or a
     new, higher fidelity changes the incumbent), config (JSON). ``noise`` as in
     ``SurrogateBenchmark``; ``max_trials`` guards against optimizers that never spend.
     """
-    if not budget_seconds > 0:
-        raise ConfigError(f"budget_seconds is {budget_seconds!r}; give a positive number")
-    bench = SurrogateBenchmark(surrogate, space, seed, noise)
+    if not budget > 0:
+        raise ConfigError(f"the replay budget is {budget!r}; give a positive number")
+    bench = SurrogateBenchmark(surrogate, space, seed, noise, cost)
     optimizer = make_optimizer(name, space, seed)
     fidelity_of: dict[int, int] = {}
     seen: dict[str, list[int]] = {}  # canonical config -> fidelities tried
@@ -381,7 +406,7 @@ def run_optimizer(
     config_of: dict[int, dict[str, Any]] = {}
     rows: list[dict[str, Any]] = []
     spent = 0.0
-    while spent < budget_seconds and len(rows) < max_trials:
+    while spent < budget and len(rows) < max_trials:
         s = optimizer.ask()
         if s is None:  # one worker: nothing is pending, so nothing will ever come
             break

@@ -14,6 +14,7 @@ import torch
 from hpotext.errors import ConfigError
 
 PAD, UNK = 0, 1
+MAX_UNKNOWN_SHARE = 0.5  # more val tokens than this read as <unk>: the prepare step warns
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[^\sa-z0-9]", re.IGNORECASE)
 
 
@@ -68,6 +69,15 @@ class Vocab:
     def encode_all(self, texts: Iterable[str], max_len: int) -> list[list[int]]:
         return [self.encode(t, max_len) for t in texts]
 
+    def unknown_tokens(self, texts: Iterable[str]) -> tuple[int, int]:
+        """(tokens of ``texts`` not in the vocabulary, i.e. read as <unk>; all their tokens)."""
+        unknown = total = 0
+        for text in texts:
+            tokens = tokenize(text, self.lowercase)
+            total += len(tokens)
+            unknown += sum(tok not in self.stoi for tok in tokens)
+        return unknown, total
+
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps({"lowercase": self.lowercase, "itos": self.itos}))
 
@@ -75,6 +85,31 @@ class Vocab:
     def load(cls, path: str | Path) -> Vocab:
         raw = json.loads(Path(path).read_text())
         return cls(itos=list(raw["itos"]), lowercase=bool(raw["lowercase"]))
+
+
+def unknown_warning(
+    vocab: Vocab,
+    texts: Iterable[str],
+    min_freq: int,
+    max_size: int | None,
+    split: str = "val",
+    limit: float = MAX_UNKNOWN_SHARE,
+) -> str | None:
+    """A warning when more than ``limit`` of the tokens of ``texts`` are <unk>, else None."""
+    unknown, total = vocab.unknown_tokens(texts)
+    if total == 0 or unknown <= limit * total:
+        return None
+    fixes = []
+    if max_size is not None and len(vocab) >= max_size:
+        fixes.append(f"raise text.max_size (now {max_size})")
+    if min_freq > 1:
+        fixes.append(f"lower text.min_freq (now {min_freq})")
+    fixes.append("add training rows")
+    return (
+        f"{unknown / total:.0%} of the {total} {split} tokens ({unknown}) are not in the "
+        f"vocabulary of {len(vocab)} built from train and read as <unk>, more than "
+        f"{limit:.0%}; {', or '.join(fixes)}"
+    )
 
 
 @dataclass

@@ -6,6 +6,7 @@ import shutil
 from snakemake.exceptions import WorkflowError
 
 from hpotext.config import (
+    canonical_order,
     experiment_name,
     is_registered,
     split_optimizers,
@@ -18,12 +19,22 @@ from hpotext.priors import apply_priors, load_priors
 from hpotext.playbook import arm_config, arm_of, arm_space, arms, base_exp
 from hpotext.sequence import earlier, task_config, task_of, tasks
 from hpotext.space import load as load_space
+from hpotext.space import meaning
+from hpotext.settings import check_study
 
 # NePS orders categorical choices through a set: every process must hash strings alike.
 os.environ.update(PYTHONHASHSEED="0")
 
 try:
-    _validated = validate_config(config)
+    from hpotext.config import config_sources
+
+    # errors name the source that set the key: config/config.yaml, a --configfile or --config
+    _sources = config_sources(
+        workflow.configfiles,
+        workflow.config_settings.configfiles,
+        workflow.config_settings.config,
+    )
+    _validated = validate_config(config, sources=_sources)
     config.clear()
     config.update(_validated)
     EXP = experiment_name(config)
@@ -55,6 +66,38 @@ try:
     TASK_CONFIGS = {t.name: task_config(config, t, i) for i, t in enumerate(TASKS)}
 except HpotextError as err:
     raise WorkflowError(f"hpotext: {err}") from None
+# A study asked to run with other settings than the search in its folder stops here, before
+# any job, naming what changed and the commands that resolve it (hpotext/settings.py).
+try:
+    if TASKS:
+        for task in TASKS:
+            check_study(
+                f"results/{EXP}/task/{task.name}/search", SPACE, TASK_CONFIGS[task.name]
+            )
+    elif ARMS:
+        for arm in ARMS:
+            check_study(
+                f"results/{EXP}/study/{arm.name}/search",
+                arm_space(SPACE, config["study"], arm),
+                ARM_CONFIGS[arm.name],
+            )
+    else:
+        check_study(f"results/{EXP}/search", SPACE, config)
+except HpotextError as err:
+    raise WorkflowError(f"hpotext: {err}") from None
+# Sorted keys: reordering a config file changes no param, so it reruns nothing.
+_ordered = canonical_order(dict(config))
+config.clear()
+config.update(_ordered)
+ARM_CONFIGS = canonical_order(ARM_CONFIGS)
+TASK_CONFIGS = canonical_order(TASK_CONFIGS)
+# A space file is an ancient() input and its meaning a param: Snakemake reruns a job when a
+# param changes, so editing a comment, the key order or the formatting of a space reruns
+# nothing, while a changed range, prior or choice reruns every job that reads the space.
+SPACE_MEANING = meaning(SPACE)
+ARM_MEANINGS = {
+    arm.name: meaning(arm_space(SPACE, config["study"], arm)) for arm in ARMS
+}
 ARM_NAMES = [arm.name for arm in ARMS]
 TASK_NAMES = [task.name for task in TASKS]
 
@@ -78,6 +121,8 @@ PROXY_TABLE = {
         "seed",
     )
 }
+# What a replayed trial costs: the unit of the search's budget (epochs, also for evaluations)
+PROXY_COST = "seconds" if config["search"]["budget"]["kind"] == "seconds" else "epochs"
 # Training jobs share the GPU one at a time (--resources gpu=1). Without a GPU there is nothing
 # to share, so they ask for none and run side by side on the cores.
 GPU = 1 if shutil.which("nvidia-smi") else 0
@@ -150,6 +195,21 @@ def space_of(wildcards):
     return f"results/{wildcards.exp}/space.yaml"
 
 
+def space_file(wildcards):
+    """The study's space file as an input whose edits count only through space_meaning."""
+    return ancient(space_of(wildcards))
+
+
+def space_meaning(wildcards):
+    """A param: the meaning of the study's space (canonical JSON), see SPACE_MEANING."""
+    arm = arm_of(wildcards.exp)
+    return SPACE_MEANING if arm is None else ARM_MEANINGS[arm]
+
+
+def arm_space_meaning(wildcards):
+    return ARM_MEANINGS[wildcards.arm]
+
+
 def base_data(name):
     """An input function: a file of the base study's data (shared by every arm)."""
     return lambda wildcards: f"results/{base_exp(wildcards.exp)}/data/{name}"
@@ -188,6 +248,15 @@ def selection(wildcards):
     if cfg(wildcards)["search"]["optimizer"] != "auto":
         return []
     return [f"results/{base_exp(wildcards.exp)}/selection/optimizer.json"]
+
+
+def selection_stores(wildcards):
+    """The search folders of every study that takes this selection (a param, for its check)."""
+    if wildcards.exp != EXP:
+        return [f"results/{wildcards.exp}/search"]
+    if ARMS:
+        return [f"results/{EXP}/study/{arm}/search" for arm in ARM_NAMES]
+    return [f"results/{EXP}/search"]
 
 
 def proxy_shards(wildcards):

@@ -9,7 +9,7 @@
 rule retrain:
     input:
         config=retrain_config,
-        space=space_of,
+        space=space_file,
         train=base_data("train.parquet"),
         val=base_data("val.parquet"),
         vocab=base_data("vocab.json"),
@@ -27,6 +27,7 @@ rule retrain:
     resources:
         gpu=GPU,
     params:
+        space=space_meaning,
         train=setting("train"),
         max_len=setting("text", "max_len"),
         work="results/{exp}/final/{variant}/seed{seed}/checkpoints",

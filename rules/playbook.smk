@@ -7,7 +7,7 @@ localrules:
 
 rule arm_space:
     input:
-        space=BASE_SPACE,
+        space=ancient(BASE_SPACE),
     output:
         space="results/{exp}/study/{arm}/space.yaml",
     log:
@@ -15,6 +15,7 @@ rule arm_space:
     conda:
         "../envs/hpotext.yaml"
     params:
+        space=arm_space_meaning,
         study=config["study"],
     script:
         "../scripts/arm_space.py"
@@ -23,7 +24,7 @@ rule arm_space:
 rule compare_arms:
     input:
         metrics=arm_metrics,
-        space=BASE_SPACE,
+        space=ancient(BASE_SPACE),
     output:
         json="results/{exp}/study/comparison.json",
         md="results/{exp}/study/comparison.md",
@@ -37,6 +38,7 @@ rule compare_arms:
     conda:
         "../envs/hpotext.yaml"
     params:
+        space=SPACE_MEANING,
         arms=ARM_NAMES,
         study=config["study"],
         metric_files=lambda w: {arm: arm_metric_files(w.exp, arm) for arm in ARM_NAMES},

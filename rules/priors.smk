@@ -5,7 +5,7 @@
 rule derive_priors:
     input:
         trials="results/{exp}/search/trials.parquet",
-        space=space_of,
+        space=space_file,
     output:
         priors="results/{exp}/priors/derived.yaml",
     log:
@@ -13,6 +13,7 @@ rule derive_priors:
     conda:
         "../envs/hpotext.yaml"
     params:
+        space=space_meaning,
         top_k=setting("priors", "top_k"),
     script:
         "../scripts/derive_priors.py"
@@ -22,8 +23,8 @@ if config["search"]["priors"]:
 
     rule prior_space:
         input:
-            space=config["search"]["space"],
-            priors=config["search"]["priors"],
+            space=ancient(config["search"]["space"]),
+            priors=ancient(config["search"]["priors"]),
         output:
             space=BASE_SPACE,
         log:
@@ -31,5 +32,7 @@ if config["search"]["priors"]:
         localrule: True
         conda:
             "../envs/hpotext.yaml"
+        params:
+            space=SPACE_MEANING,  # the space with the priors: what both files mean together
         script:
             "../scripts/prior_space.py"

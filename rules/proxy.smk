@@ -19,7 +19,7 @@ rule proxy_table_shard:
         val=rules.prepare.output.val,
         vocab=rules.prepare.output.vocab,
         info=rules.prepare.output.info,
-        space=BASE_SPACE,
+        space=ancient(BASE_SPACE),
     output:
         table=temp("results/{exp}/proxy/table_shard{shard}.parquet"),
     log:
@@ -33,6 +33,7 @@ rule proxy_table_shard:
     resources:
         gpu=GPU,
     params:
+        space=SPACE_MEANING,
         settings=PROXY_TABLE,
         train=config["train"],
         shards=PROXY_SHARDS,
@@ -59,7 +60,7 @@ rule proxy_table:
 rule proxy_surrogate:
     input:
         table=rules.proxy_table.output.table,
-        space=BASE_SPACE,
+        space=ancient(BASE_SPACE),
     output:
         model="results/{exp}/proxy/surrogate.pkl",
         quality="results/{exp}/proxy/quality.json",
@@ -71,8 +72,10 @@ rule proxy_surrogate:
     conda:
         "../envs/hpotext.yaml"
     params:
+        space=SPACE_MEANING,
         settings=PROXY_TABLE,
         evaluations=config["proxy"]["budget_evaluations"],
+        cost=PROXY_COST,
     script:
         "../scripts/proxy_surrogate.py"
 

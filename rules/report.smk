@@ -4,7 +4,7 @@
 rule importance:
     input:
         trials=rules.collect_search.output.trials,
-        space=space_of,
+        space=space_file,
     output:
         table="results/{exp}/importance/importance.parquet",
         json="results/{exp}/importance/importance.json",
@@ -25,6 +25,7 @@ rule importance:
     conda:
         "../envs/hpotext.yaml"
     params:
+        space=space_meaning,
         settings=setting("importance"),
     script:
         "../scripts/importance.py"
@@ -34,7 +35,7 @@ rule search_plots:
     input:
         trials=rules.collect_search.output.trials,
         incumbent=rules.collect_search.output.incumbent,
-        space=space_of,
+        space=space_file,
     output:
         trace=report(
             "results/{exp}/report/search_trace.png",
@@ -55,6 +56,8 @@ rule search_plots:
         "results/{exp}/logs/search_plots.log",
     conda:
         "../envs/hpotext.yaml"
+    params:
+        space=space_meaning,
     script:
         "../scripts/search_plots.py"
 
@@ -92,7 +95,7 @@ rule summary:
         trials=rules.collect_search.output.trials,
         incumbent=rules.collect_search.output.incumbent,
         default_config=rules.default_config.output.config,
-        space=space_of,
+        space=space_file,
         importance=rules.importance.output.json,
         curves=final_curves,
         benchmarks=stage_benchmarks,
@@ -116,6 +119,7 @@ rule summary:
     conda:
         "../envs/hpotext.yaml"
     params:
+        space=space_meaning,
         seeds=seeds_of,
         optimizer=setting("search", "optimizer"),
     script:

@@ -7,7 +7,7 @@ rule search:
         val=base_data("val.parquet"),
         vocab=base_data("vocab.json"),
         info=base_data("dataset.json"),
-        space=space_of,
+        space=space_file,
         selection=selection,
         hurdles=hurdles_of,
     output:
@@ -23,6 +23,7 @@ rule search:
     resources:
         gpu=GPU,
     params:
+        space=space_meaning,
         store="results/{exp}/search",
         optimizer=setting("search", "optimizer"),
         seed=setting("search", "seed"),
@@ -41,7 +42,7 @@ rule search:
 rule collect_search:
     input:
         workers=search_markers,
-        space=space_of,
+        space=space_file,
     output:
         trials="results/{exp}/search/trials.parquet",
         incumbent="results/{exp}/search/incumbent.json",
@@ -50,6 +51,7 @@ rule collect_search:
     conda:
         "../envs/hpotext.yaml"
     params:
+        space=space_meaning,
         store="results/{exp}/search",
     script:
         "../scripts/collect_search.py"
@@ -57,12 +59,14 @@ rule collect_search:
 
 rule default_config:
     input:
-        space=space_of,
+        space=space_file,
     output:
         config="results/{exp}/final/default/config.json",
     log:
         "results/{exp}/logs/default_config.log",
     conda:
         "../envs/hpotext.yaml"
+    params:
+        space=space_meaning,
     script:
         "../scripts/default_config.py"

@@ -9,7 +9,7 @@ rule validate_run:
         val=rules.prepare.output.val,
         vocab=rules.prepare.output.vocab,
         info=rules.prepare.output.info,
-        space=BASE_SPACE,
+        space=ancient(BASE_SPACE),
     output:
         run="results/{exp}/validate/{optimizer}_seed{seed}.parquet",
     log:
@@ -22,6 +22,7 @@ rule validate_run:
     resources:
         gpu=GPU,
     params:
+        space=SPACE_MEANING,
         store="results/{exp}/validate/{optimizer}/seed{seed}",
         budget=config["proxy"]["validate_budget"],
         train=config["train"],

@@ -13,4 +13,5 @@ run_step(
     budget_evaluations=float(snakemake.params.evaluations),
     model_out=snakemake.output.model,
     quality_out=snakemake.output.quality,
+    cost=snakemake.params.cost,
 )

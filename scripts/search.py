@@ -26,5 +26,7 @@ run_step(
     continuation=bool(snakemake.params.continuation),
     options=dict(snakemake.params.options),
     hurdle_paths=list(snakemake.input.hurdles),
+    # from the config, not a param: choosing what a change does is not itself a change
+    on_change=snakemake.config["search"]["on_change"],
     done_out=snakemake.output.done,
 )

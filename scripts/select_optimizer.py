@@ -13,4 +13,6 @@ run_step(
     out_md=snakemake.output.md,
     curves_png=snakemake.output.curves,
     cd_png=snakemake.output.cd,
+    stores=list(snakemake.params.stores),
+    on_change=snakemake.config["search"]["on_change"],
 )

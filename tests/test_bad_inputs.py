@@ -9,6 +9,7 @@ checks one case's outcome.
 
 from __future__ import annotations
 
+import gzip
 import json
 import queue
 import re
@@ -43,6 +44,7 @@ class Case:
     where: str = "parse"  # parse: the Snakefile refuses it; else the rule whose log says it
     file: str = ""  # a file the case writes into the workflow copy
     content: bytes = b""
+    configfiles: tuple[str, ...] = ()  # more --configfile files, after config/test.yaml
 
     @property
     def exp(self) -> str:
@@ -65,6 +67,12 @@ families:
   cnn:
     num_filters: {type: int, low: 4, high: 16, log: true, prior: 8}
 """
+
+
+def conf_file(case_id: str, wrong: str, content: str, *expect: str) -> Case:
+    """A second --configfile (bad_configs/<case>.yaml) holding ``content``, no --config."""
+    path = f"bad_configs/{case_id}.yaml"
+    return Case(case_id, "config", wrong, (), expect, "parse", path, content.encode(), (path,))
 
 
 def space(case_id: str, wrong: str, old: str, new: str, *expect: str) -> Case:
@@ -114,7 +122,7 @@ CASES = [
          "unknown config key 'search.workerz'", "valid keys there: budget"),
     conf("config-wrong-type", "a string where a number belongs",
          "search={budget: {amount: lots}}", "config key 'search.budget.amount'",
-         "'lots' is not of type 'number'", "fix it in config/config.yaml or on --config"),
+         "'lots' is not of type 'number'", "fix it on --config"),
     conf("config-negative-budget", "a negative search budget", "search={budget: {amount: -5}}",
          "config key 'search.budget.amount'", "-5 is less than or equal to the minimum of 0"),
     conf("config-nan-budget", "a NaN search budget (JSON Schema's bounds let NaN through)",
@@ -133,6 +141,12 @@ CASES = [
     conf("config-unknown-dataset", "a dataset that is neither shipped nor a file", "dataset=imdb",
          "dataset 'imdb' is neither a shipped dataset (20newsgroups, sms_spam, trec, vader)",
          "pass a registry name or the path of a csv/tsv/jsonl/parquet file"),
+    conf_file("config-second-configfile", "a bad value in a second --configfile",
+              "search: {workers: 0}\n", "config key 'search.workers'",
+              "0 is less than the minimum of 1",
+              "fix it in bad_configs/config-second-configfile.yaml"),
+    conf("config-dataset-directory", "a directory as the dataset", "dataset=config",
+         "dataset 'config' is a directory", "pass the path of a csv/tsv/jsonl/parquet file"),
     conf("config-sequence-one-task", "a sequence of one task",
          "sequence=[{name: only, text: {max_len: 8}}]",
          "sequence must list at least two tasks", "add a task or remove sequence"),
@@ -162,6 +176,13 @@ CASES = [
     Case("space-missing-file", "space", "search.space names a file that does not exist",
          ("search={space: bad_spaces/nope.yaml}",),
          ("search space file bad_spaces/nope.yaml does not exist", "set search.space to a file")),
+    Case("space-directory", "space", "search.space names a directory (was a traceback)",
+         ("search={space: config/spaces}",),
+         ("search space file config/spaces is a directory", "set search.space to a file")),
+    space("space-beyond-trainer", "a range the trainer refuses (was a traceback in every trial)",
+          "low: 0.0, high: 0.3", "low: 0.0, high: 1.5",
+          "bad_spaces/space-beyond-trainer.yaml: 'token_drop' has high 1.5",
+          "but token_drop must be in [0, 1) for training; keep low and high within that range"),
     space("space-yaml-syntax", "a YAML syntax error (unclosed flow mapping)",
           "eta: 3}\n", "eta: 3\n", "search space file bad_spaces/space-yaml-syntax.yaml",
           "is not valid YAML (line 2, column 16: expected ',' or '}', but got ':'); fix it"),
@@ -202,6 +223,15 @@ CASES = [
     data("data-mixed-encoding", "a UTF-8 file with a few latin-1 bytes", "mixed.csv",
          mixed_encoding(), "data file 'bad_data/mixed.csv' is not valid utf-8 text",
          "(it contains byte 0xe9)", "set data.encoding to the file's encoding"),
+    data("data-utf16-no-bom", "UTF-16 without a byte-order mark (was called binary)",
+         "utf16.csv", csv(reviews(40)).decode().encode("utf-16-le"),
+         "data file 'bad_data/utf16.csv' looks like utf-16-le text, not utf-8",
+         "set data.encoding to utf-16-le"),
+    data("data-truncated-gz", "a gzip file cut short (a compressed csv is read)",
+         "truncated.csv.gz", gzip.compress(csv(reviews(200)), mtime=0)[:-20],
+         "data file 'bad_data/truncated.csv.gz' is not a readable gzip file",
+         "(Compressed file ended before the end-of-stream marker was reached)",
+         "decompress it and pass the plain file"),
 ]  # fmt: skip
 
 
@@ -226,8 +256,9 @@ def run_case(work: Path, case: Case) -> Outcome:
         (work / case.file).parent.mkdir(parents=True, exist_ok=True)
         (work / case.file).write_bytes(case.content)
     start = time.monotonic()
+    config = ("--config", *case.config) if case.config else ()
     proc = snakemake(
-        work, "--configfile", "config/test.yaml", "--config", *case.config, check=False
+        work, "--configfile", "config/test.yaml", *case.configfiles, *config, check=False
     )
     seconds = time.monotonic() - start
     log = work / "results" / case.exp / "logs" / f"{case.where}.log"

@@ -138,3 +138,61 @@ def test_reading_the_workflow_imports_no_torch() -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
                          check=True).stdout  # fmt: skip
     assert out.split() == ["False", "False"]
+
+
+def test_errors_name_the_source_that_set_the_key(tmp_path, monkeypatch) -> None:
+    """The fix named config/config.yaml or --config even for a key from another --configfile."""
+    from hpotext.config import ConfigSources, config_sources
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "config.yaml").write_text("search: {workers: 2}\n")
+    (tmp_path / "a.yaml").write_text("search: {workers: 0}\ntrain: {lr: -1}\n")
+    (tmp_path / "b.yaml").write_text("search: {workers: 0, workerz: 1}\n")
+    sources = config_sources(
+        [tmp_path / "a.yaml", tmp_path / "b.yaml", "config/config.yaml"],
+        [tmp_path / "a.yaml", tmp_path / "b.yaml"],
+        {"train": {"batch_size": "big"}},
+    )
+    assert sources == ConfigSources(
+        ("config/config.yaml", "a.yaml", "b.yaml"), {"train": {"batch_size": "big"}}
+    )
+    assert sources.where(["search", "workers"]) == "in b.yaml"  # the last file that sets it
+    assert sources.where(["train", "lr"]) == "in a.yaml"
+    assert sources.where(["train", "batch_size"]) == "on --config"
+    assert sources.where(["sequence", 0, "name"]) == "in config/config.yaml or a.yaml or b.yaml"
+
+    def message(cfg: dict) -> str:
+        with pytest.raises(ConfigError) as err:
+            validate_config({**base(), **cfg}, sources=sources)
+        return str(err.value)
+
+    assert message({"search": {"workers": 0}}).endswith("minimum of 1; fix it in b.yaml")
+    assert message({"train": {"lr": -1}}).endswith("; fix it in a.yaml")
+    assert message({"train": {"batch_size": "big"}}).endswith("or 'auto' on --config")
+    assert message({"train": {"lr": float("nan")}}) == (
+        "config key 'train.lr' is nan; set it to a finite number in a.yaml"
+    )
+    assert message({"search": {"workerz": 1}}).startswith(
+        "unknown config key 'search.workerz' (set in b.yaml); valid keys there: budget"
+    )
+
+
+def test_a_dataset_directory_is_named(tmp_path) -> None:
+    with pytest.raises(ConfigError, match="is a directory; pass the path of a csv"):
+        validate_config({**base(), "dataset": str(tmp_path)})
+
+
+def test_a_bad_config_file_is_one_sentence(tmp_path) -> None:
+    from hpotext.config import load_yaml
+
+    with pytest.raises(ConfigError, match="config file .* does not exist; give the path"):
+        load_yaml(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("search: {workers: 2\ntrain: {}\n")
+    with pytest.raises(ConfigError) as err:
+        load_yaml(bad)
+    assert "is not valid YAML (line " in str(err.value) and "\n" not in str(err.value)
+    bad.write_text("- a list\n")
+    with pytest.raises(ConfigError, match="must hold a mapping of keys"):
+        load_yaml(bad)

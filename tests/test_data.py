@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import io
 import json
+import logging
+import lzma
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +24,8 @@ from hpotext.data import (
     prepare_dataset,
     search_subset,
     split_table,
+    split_warnings,
+    truncate_texts,
 )
 from hpotext.errors import DataError
 from hpotext.tables import TableSpec, read_table
@@ -112,6 +121,132 @@ def test_10mb_jsonl_line_works(tmp_path: Path) -> None:
     path = write(tmp_path / "d.jsonl", json.dumps({"text": big, "label": "a"}) + "\n")
     df = read_table(TableSpec(path))
     assert len(df) == 1 and len(df["text"].iloc[0]) == len(big)
+
+
+CSV_TEXT = "text,label\ncafé crème,pos\nbad film,neg\n"
+
+
+@pytest.mark.parametrize(
+    ("encoded", "name"),
+    [
+        (CSV_TEXT.encode("utf-16"), "UTF-16"),
+        (b"\xfe\xff" + CSV_TEXT.encode("utf-16-be"), "UTF-16"),
+        (CSV_TEXT.encode("utf-32"), "UTF-32"),
+    ],
+    ids=["utf-16", "utf-16-be", "utf-32"],
+)
+def test_byte_order_mark_picks_the_encoding_and_says_so(
+    tmp_path: Path, encoded: bytes, name: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = write(tmp_path / "d.csv", encoded)
+    with caplog.at_level(logging.INFO, logger="hpotext.tables"):
+        df = read_table(TableSpec(path))
+    assert df["text"].tolist() == ["café crème", "bad film"]
+    assert f"starts with a {name} byte-order mark" in caplog.text
+
+
+def test_utf16_jsonl_with_bom(tmp_path: Path) -> None:
+    path = write(tmp_path / "d.jsonl", '{"text": "hé", "label": "a"}\n'.encode("utf-16"))
+    assert read_table(TableSpec(path))["text"].tolist() == ["hé"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le"])
+def test_utf16_without_bom_names_the_encoding_to_set(tmp_path: Path, encoding: str) -> None:
+    path = write(tmp_path / "d.csv", CSV_TEXT.encode(encoding))
+    message = expect_error(TableSpec(path), "d.csv", f"set data.encoding to {encoding}")
+    assert "binary" not in message
+    assert read_table(TableSpec(path, encoding=encoding))["label"].tolist() == ["pos", "neg"]
+
+
+def zipped(name: str, data: bytes, *more: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for member in (name, *more):
+            archive.writestr(member, data)
+    return buffer.getvalue()
+
+
+COMPRESS: dict[str, Callable[[bytes], bytes]] = {
+    "gz": gzip.compress,
+    "bz2": bz2.compress,
+    "xz": lzma.compress,
+    "zip": lambda data: zipped("inner", data),
+}
+
+
+@pytest.mark.parametrize(
+    "name", ["d.csv.gz", "d.csv.bz2", "d.csv.xz", "d.csv.zip", "d.tsv.gz", "d.jsonl.gz"]
+)
+def test_compressed_files_are_read(tmp_path: Path, name: str) -> None:
+    fmt, compression = name.split(".")[1:]
+    if fmt == "jsonl":
+        plain = SAMPLE.to_json(orient="records", lines=True)
+    else:
+        plain = SAMPLE.to_csv(sep="," if fmt == "csv" else "\t", index=False)
+    path = write(tmp_path / name, COMPRESS[compression](plain.encode()))
+    df = read_table(TableSpec(path))
+    assert df["text"].tolist() == SAMPLE["text"].tolist()
+    assert df["label"].tolist() == ["1", "0", "0", "1"]
+
+
+def test_compressed_utf16_semicolon_csv(tmp_path: Path) -> None:
+    data = gzip.compress(CSV_TEXT.replace(",", ";").encode("utf-16"))
+    path = write(tmp_path / "d.csv.gz", data)
+    assert read_table(TableSpec(path))["text"].tolist() == ["café crème", "bad film"]
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (gzip.compress(CSV_TEXT.encode() * 100)[:-20], "ended"),
+        (b"text,label\nnot gzip at all,pos\n", "Not a gzipped file"),
+    ],
+    ids=["truncated", "not-gzip"],
+)
+def test_corrupt_archive(tmp_path: Path, content: bytes, fragment: str) -> None:
+    path = write(tmp_path / "d.csv.gz", content)
+    expect_error(TableSpec(path), "d.csv.gz", "is not a readable gzip file", fragment,
+                 "decompress it")  # fmt: skip
+
+
+def test_corrupt_archive_after_the_first_mib(tmp_path: Path) -> None:
+    rows = "".join(f"film number {i} was fine,pos\n" for i in range(200_000))
+    data = gzip.compress(("text,label\n" + rows).encode())
+    path = write(tmp_path / "d.csv.gz", data[: len(data) * 3 // 4])
+    expect_error(TableSpec(path), "d.csv.gz", "is not a readable gzip file")
+
+
+def test_zip_of_two_files_and_compressed_parquet(tmp_path: Path) -> None:
+    path = write(tmp_path / "d.csv.zip", zipped("a.csv", CSV_TEXT.encode(), "b.csv"))
+    expect_error(TableSpec(path), "d.csv.zip", "zip archive of 2 files", "exactly one")
+    path = write(tmp_path / "d.parquet.gz", gzip.compress(b"whatever"))
+    expect_error(TableSpec(path), "d.parquet.gz", "decompress it")
+
+
+@pytest.mark.parametrize("sep", [";", "|", "\t"])
+def test_delimiter_is_sniffed(tmp_path: Path, sep: str) -> None:
+    text = f"text{sep}label\nhello, world{sep}pos\nfine, ok{sep}neg\nso-so{sep}neg\n"
+    path = write(tmp_path / "d.csv", text)
+    df = read_table(TableSpec(path))
+    assert df["text"].tolist() == ["hello, world", "fine, ok", "so-so"]
+    assert df["label"].tolist() == ["pos", "neg", "neg"]
+
+
+def test_delimiter_setting_overrides_sniffing(tmp_path: Path) -> None:
+    path = write(tmp_path / "d.csv", "text|label\na;b|pos\nc;d|neg\n")
+    df = read_table(TableSpec(path, delimiter="|"))
+    assert df["text"].tolist() == ["a;b", "c;d"]
+
+
+def test_wrong_delimiter_names_the_one_to_set(tmp_path: Path) -> None:
+    path = write(tmp_path / "d.csv", CSV_TEXT.replace(",", ";"))
+    expect_error(TableSpec(path, delimiter=","), "d.csv", "no column 'text'",
+                 "(columns: text;label)", "set data.delimiter to ';'")  # fmt: skip
+
+
+def test_bad_delimiter_value(tmp_path: Path) -> None:
+    path = write(tmp_path / "d.csv", CSV_TEXT)
+    expect_error(TableSpec(path, delimiter=";;"), "data.delimiter", "one character")
 
 
 def expect_error(spec: TableSpec, *fragments: str) -> str:
@@ -471,3 +606,57 @@ def test_prepare_dataset_writes_nothing_on_error(tmp_path: Path) -> None:
 def test_load_split_missing_file(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="does not exist"):
         load_split(tmp_path / "train.parquet")
+
+
+# --------------------------------------------------------------------------- warnings
+
+
+def test_long_texts_are_cut_to_max_chars_with_a_warning() -> None:
+    df = make_frame({"a": 3, "b": 3})
+    df.loc[1, "text"] = "x" * 25_000
+    df.loc[4, "text"] = "y" * 12_000
+    cut, warning = truncate_texts(df, 10_000)
+    assert cut["text"].str.len().max() == 10_000 and cut["text"].iloc[0] == df["text"].iloc[0]
+    assert warning is not None and "2 of 6 texts" in warning
+    assert "data.max_chars = 10000" in warning and "the longest has 25000" in warning
+    assert df["text"].str.len().max() == 25_000  # the input is left alone
+    assert truncate_texts(df, 0) == (df, None)
+    assert truncate_texts(make_frame({"a": 2, "b": 2}), 10_000)[1] is None
+    with pytest.raises(DataError, match="data.max_chars"):
+        truncate_texts(df, -1)
+
+
+def test_small_evaluation_splits_are_warned_about() -> None:
+    warnings = split_warnings({"train": 800, "val": 40, "test": 100})
+    assert len(warnings) == 1
+    assert "the val split has only 40 rows" in warnings[0]
+    assert "one example moves its accuracy by 2.5%" in warnings[0]
+    assert "data.val_fraction" in warnings[0]
+    assert split_warnings({"train": 8000, "val": 1000, "test": 1000}) == []
+
+
+def test_prepare_dataset_records_and_logs_its_warnings(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    df = make_frame({"neg": 300, "pos": 300})
+    df.loc[0, "text"] = "word " * 100_000  # a 500,000-character row
+    out = tmp_path / "prepared"
+    with caplog.at_level(logging.WARNING, logger="hpotext.data"):
+        info = prepare_dataset(df, "big", out, test_fraction=0.2, max_chars=1000)
+    assert len(info.warnings) == 2, info.warnings
+    assert "1 of 600 texts are longer than data.max_chars = 1000" in info.warnings[0]
+    assert "the longest has 499999" in info.warnings[0]  # stripped
+    assert "the val split has only 60 rows" in info.warnings[1]
+    assert info.split_sizes["test"] == 120  # enough rows: no warning about it
+    assert DatasetInfo.from_json(out / "dataset.json").warnings == info.warnings
+    assert "dataset 'big': 1 of 600 texts" in caplog.text
+    splits = pd.concat([load_split(out / f"{s}.parquet") for s in ("train", "val", "test")])
+    assert splits["text"].str.len().max() == 1000  # what the vocabulary and TF-IDF read
+
+
+def test_dataset_info_without_warnings_key_still_reads(tmp_path: Path) -> None:
+    info = DatasetInfo("x", 3, ["a", "b"], {"train": 1}, {"a": 2, "b": 1}, CleanReport(4, 1, 0, 3))
+    raw = json.loads(json.dumps(info.__dict__, default=lambda o: o.__dict__))
+    del raw["warnings"]
+    (tmp_path / "info.json").write_text(json.dumps(raw))
+    assert DatasetInfo.from_json(tmp_path / "info.json") == info

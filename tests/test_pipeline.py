@@ -20,11 +20,13 @@ DATA_CFG = {
     "split_column": "",
     "encoding": "utf-8",
     "format": "auto",
+    "delimiter": "",
     "val_fraction": 0.2,
     "test_fraction": 0.2,
     "split_seed": 0,
     "max_rows": 0,
     "max_dropped_fraction": 0.2,
+    "max_chars": 10_000,
 }
 TEXT_CFG = {"lowercase": True, "min_freq": 1, "max_size": 1000, "max_len": 16}
 TRAIN_CFG = {"epochs": 3, "batch_size": 16, "lr": 0.05, "padding": "bucket"}
@@ -154,3 +156,18 @@ def test_tfidf_reference(prepared: Path, tmp_path: Path) -> None:
     )
     assert out["test"]["accuracy"] == 1.0  # one word decides the class
     assert json.loads((tmp_path / "t.json").read_text())["val"]["macro_f1"] == 1.0
+
+
+def test_prepare_warns_when_most_val_tokens_are_unknown(tmp_path: Path) -> None:
+    rows = [{"text": f"unique{i} words{i}", "label": "ab"[i % 2]} for i in range(300)]
+    rows[0]["text"] = "x" * 50
+    pd.DataFrame(rows).to_csv(tmp_path / "r.csv", sep=";", index=False)  # sniffed delimiter
+    out = tmp_path / "data"
+    info = pipeline.prepare(
+        str(tmp_path / "r.csv"), "r", str(out), {**DATA_CFG, "max_chars": 40},
+        {**TEXT_CFG, "min_freq": 2},
+    )  # fmt: skip
+    assert any("val tokens" in w and "text.min_freq" in w for w in info.warnings)
+    assert any("data.max_chars = 40" in w for w in info.warnings)
+    saved = json.loads((out / "dataset.json").read_text())["warnings"]
+    assert saved == info.warnings

@@ -8,7 +8,7 @@ import pytest
 
 from hpotext import space as space_mod
 from hpotext.errors import ConfigError
-from hpotext.priors import apply_priors, derive_priors
+from hpotext.priors import apply_priors, derive_priors, load_priors
 from tests.test_importance import SPACE, trial_table
 
 
@@ -78,3 +78,18 @@ def test_bad_priors_files_fail_with_one_sentence(
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         apply_priors(space, priors, where="my_priors.yaml")
+
+
+def test_a_bad_priors_file_is_one_sentence(tmp_path) -> None:
+    """search.priors is read at parse: a directory was reported as missing, and a YAML error
+    printed over several lines."""
+    with pytest.raises(ConfigError, match="priors file .* is a directory; set search.priors to"):
+        load_priors(tmp_path)
+    with pytest.raises(ConfigError, match="priors file .* does not exist; set search.priors to"):
+        load_priors(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("priors: {lr: {prior: 0.1}\nother: 1\n")
+    with pytest.raises(ConfigError) as err:
+        load_priors(bad)
+    assert str(err.value).startswith(f"priors file {bad} is not valid YAML (line ")
+    assert "\n" not in str(err.value) and str(err.value).endswith("; fix it")

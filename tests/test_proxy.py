@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -223,9 +224,9 @@ def test_fit_refuses_bad_tables() -> None:
 def test_benchmark_is_repeatable_and_charges_missing_epochs(surrogate: Surrogate) -> None:
     space = surrogate.space
     config = {**space.default(), "cnn__num_filters": 16}
-    bench = SurrogateBenchmark(surrogate, space, seed=1)
+    bench = SurrogateBenchmark(surrogate, space, seed=1, cost="seconds")
     full = bench.evaluate(Suggestion(0, config, 4), 0)
-    assert full == SurrogateBenchmark(surrogate, space, seed=1).evaluate(
+    assert full == SurrogateBenchmark(surrogate, space, seed=1, cost="seconds").evaluate(
         Suggestion(5, config, 4), 0
     )
     assert (
@@ -240,6 +241,10 @@ def test_benchmark_is_repeatable_and_charges_missing_epochs(surrogate: Surrogate
     assert full.cost == pytest.approx(4 * surrogate.epoch_seconds(config))
     assert all(0.0 <= e <= 1.0 for e in full.curve) and full.ok
     assert bench.true_error(config) == surrogate.predict(config, 4)[0]
+    by_epoch = SurrogateBenchmark(surrogate, space, seed=1)  # the default cost: epochs trained
+    assert by_epoch.evaluate(Suggestion(2, config, 4, parent=1), 1) == replace(cont, cost=3.0)
+    with pytest.raises(ConfigError, match="replay cost"):
+        SurrogateBenchmark(surrogate, space, seed=1, cost="flops")
     quiet = SurrogateBenchmark(surrogate, space, seed=1, noise=False)
     assert quiet.evaluate(Suggestion(0, config, 4), 0).objective == bench.true_error(config)
     with pytest.raises(ConfigError, match="proxy space"):
@@ -250,7 +255,7 @@ def test_benchmark_is_repeatable_and_charges_missing_epochs(surrogate: Surrogate
 def test_run_optimizer(surrogate: Surrogate, name: str) -> None:
     space = surrogate.space
     budget = 150.0
-    traj = run_optimizer(name, space, surrogate, seed=0, budget_seconds=budget)
+    traj = run_optimizer(name, space, surrogate, seed=0, budget=budget, cost="seconds")
     assert list(traj.columns[:7]) == [
         "optimizer", "seed", "trial", "fidelity", "epochs_trained", "cost", "objective",
     ]  # fmt: skip
@@ -263,9 +268,10 @@ def test_run_optimizer(surrogate: Surrogate, name: str) -> None:
         assert traj.fidelity.nunique() > 1
         assert (traj.epochs_trained < traj.fidelity).any()  # promotions continue their parent
     pd.testing.assert_frame_equal(
-        traj, run_optimizer(name, space, surrogate, seed=0, budget_seconds=budget)
+        traj, run_optimizer(name, space, surrogate, seed=0, budget=budget, cost="seconds")
     )
-    assert not traj.equals(run_optimizer(name, space, surrogate, seed=1, budget_seconds=budget))
+    other = run_optimizer(name, space, surrogate, seed=1, budget=budget, cost="seconds")
+    assert not traj.equals(other)
     bench = SurrogateBenchmark(surrogate, space, seed=0)
     best: tuple[int, float, int] | None = None
     for row in traj.itertuples():  # incumbent: best observed objective at the top fidelity
@@ -275,7 +281,9 @@ def test_run_optimizer(surrogate: Surrogate, name: str) -> None:
         config = json.loads(traj.config.iloc[best[2]])
         assert row.incumbent_true == pytest.approx(bench.true_error(config))
     # noise-free, the incumbent only improves once the top fidelity is reached
-    quiet = run_optimizer(name, space, surrogate, seed=0, budget_seconds=budget, noise=False)
+    quiet = run_optimizer(
+        name, space, surrogate, seed=0, budget=budget, noise=False, cost="seconds"
+    )
     top = quiet[quiet.fidelity.cummax() == space.fidelity.max].incumbent_true
     assert len(top) > 0 and top.is_monotonic_decreasing
     assert best_true(surrogate, surrogate.table) <= quiet.incumbent_true.min() + 1e-12
@@ -304,12 +312,12 @@ def test_run_optimizer_continues_same_config_without_parent(
     monkeypatch.setattr(
         surrogate_mod, "make_optimizer", lambda name, space, seed: Repeat(space, seed)
     )
-    traj = run_optimizer("repeat", surrogate.space, surrogate, 0, budget_seconds=1e9)
+    traj = run_optimizer("repeat", surrogate.space, surrogate, 0, budget=1e9, cost="seconds")
     assert list(traj.epochs_trained) == [1, 1, 2] and list(traj.fidelity) == [1, 2, 4]
     seconds = surrogate.epoch_seconds(surrogate.space.default())
     assert traj.cost.iloc[-1] == pytest.approx(4 * seconds)
-    with pytest.raises(ConfigError, match="budget_seconds"):
-        run_optimizer("random", surrogate.space, surrogate, 0, budget_seconds=0)
+    with pytest.raises(ConfigError, match="replay budget"):
+        run_optimizer("random", surrogate.space, surrogate, 0, budget=0)
 
 
 # --- the real table -----------------------------------------------------------------------------

@@ -94,3 +94,66 @@ def test_what_counts_as_part_of_a_run() -> None:
     assert _of_a_run(["python", "/w/.snakemake/scripts/tmpab12.search.py"])
     assert not _of_a_run(["make", "run"]) and not _of_a_run(["python", "-m", "hpotext.resume"])
     assert not _of_a_run([])  # a zombie's or a kernel thread's empty command line
+
+
+def test_configfiles_are_read_as_snakemake_reads_them() -> None:
+    from hpotext.resume import configfiles
+
+    args = ["--cores", "2", "--configfile", "a.yaml", "b.yaml", "--config", "x=1", "t.json"]
+    assert configfiles(args) == ["a.yaml", "b.yaml"]
+    assert configfiles(["--configfile=a.yaml", "t.json", "--configfiles", "c.yaml"]) == [
+        "a.yaml", "c.yaml"
+    ]  # fmt: skip
+    assert configfiles(["--configfile", "a.yaml", "results/x.json"])[-1] == "results/x.json"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "config file {f} does not exist; give the path of a YAML config file"),
+        ("search: {workers: 2\n", "config file {f} is not valid YAML (line 2, column 1"),
+        ("- a list\n", "config file {f} must hold a mapping of keys; fix its YAML"),
+    ],
+)
+def test_a_bad_configfile_is_one_line_and_exit_2(tmp_path: Path, content, message) -> None:
+    """Snakemake printed a 25-line traceback for a missing --configfile."""
+    name = "my.yaml"
+    if content is not None:
+        (tmp_path / name).write_text(content)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-m", "hpotext.resume", "--cores", "1",
+                           "--configfile", name], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=60)  # fmt: skip
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith("hpotext: " + message.format(f=name)), proc.stderr
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+def test_a_target_after_configfile_gets_a_hint(tmp_path: Path) -> None:
+    from hpotext.resume import check_configfiles
+
+    (tmp_path / "a.yaml").write_text("search: {workers: 1}\n")
+    with pytest.raises(HpotextError, match="results/x.json does not exist.*put targets before"):
+        check_configfiles(["--configfile", str(tmp_path / "a.yaml"), "results/x.json"])
+    check_configfiles(["--configfile", str(tmp_path / "a.yaml"), "--cores", "1"])
+
+
+def test_examples_put_targets_before_options() -> None:
+    """`snakemake --configfile a.yaml results/x.json` reads results/x.json as a config file: no
+    example in the docs may put a target there, and the README says why once."""
+    import re
+
+    from hpotext.resume import configfiles
+
+    readme = (ROOT / "README.md").read_text()
+    assert "reads `results/x.json` as a second config file" in readme
+    texts = [readme, (ROOT / "Makefile").read_text()]
+    texts += [path.read_text() for path in sorted((ROOT / "docs").glob("*.md"))]
+    pattern = re.compile(r"(?:snakemake|hpotext\.resume)\b([^`#\n|]*)")
+    commands = [m.group(1) for text in texts for m in pattern.finditer(text)]
+    assert len(commands) > 10
+    for command in commands:
+        if "results/x.json" in command:  # the README's counter-example
+            continue
+        files = configfiles(command.split())
+        assert all(f.endswith((".yaml", ".yml")) for f in files), command

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -13,6 +17,7 @@ from hpotext import selection
 from hpotext.config import split_optimizers
 from hpotext.errors import ConfigError
 from tests.test_proxy import TOY, known_error, make_table, toy_space
+from tests.test_workflow import ROOT
 
 SETTINGS = {"max_epochs": 4, "width_cap": 64, "seed": 0}
 
@@ -43,7 +48,9 @@ def test_budget_is_evaluations_of_the_median_config() -> None:
 def test_fit_surrogate_reports_quality_and_budget(fitted: Path) -> None:
     quality = json.loads((fitted / "q.json").read_text())
     assert quality["spearman"] > 0.8 and not quality["poor"] and quality["warning"] is None
-    assert quality["budget_evaluations"] == 10 and quality["budget_seconds"] > 0
+    # 10 evaluations of the proxy's 4 epochs: replays count epochs, as an epochs budget does
+    assert quality["budget_evaluations"] == 10 and quality["budget"] == 40.0
+    assert quality["cost_unit"] == "epochs"
     assert 0.0 < quality["best_true"] < 0.5
 
 
@@ -103,3 +110,49 @@ def test_a_poor_surrogate_is_flagged(tmp_path: Path) -> None:
         str(tmp_path / "q.json"),
     )
     assert quality["poor"] and "ranks held-out proxy configs poorly" in quality["warning"]
+
+
+def _replay_in_process(root: Path, optimizers: list[str], out: Path, hash_seed: str) -> None:
+    """proxy_run in a fresh process, as a Snakemake job runs it."""
+    code = (
+        "import sys; from hpotext.selection import proxy_run; "
+        "proxy_run(sys.argv[1], sys.argv[2], sys.argv[3].split(','), [0, 1], sys.argv[4])"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(ROOT)}
+    args = [str(root / "s.pkl"), str(root / "q.json"), ",".join(optimizers), str(out)]
+    subprocess.run([sys.executable, "-c", code, *args], check=True, cwd=ROOT, env=env)
+
+
+def test_selection_is_a_function_of_the_table_errors_and_seeds(tmp_path: Path) -> None:
+    """Two builds of the proxy table differ in their measured epoch times (load, warm-up), not
+    in their errors. Replayed in different job layouts, process orders and hash seeds, both
+    give the same replays and the same selection, byte for byte."""
+    table = make_table(toy_space(), 30, lambda c, e, rng: known_error(c, e))
+    jitter = np.random.default_rng(7).uniform(0.3, 3.0, len(table))
+    tables = {"a": table, "b": table.assign(epoch_seconds=table.epoch_seconds * jitter)}
+    names = ["random", "asha", "dehb", "optuna_tpe"]
+    layouts = {"a": [(names, "0")], "b": [(names[:1:-1], "1"), (names[1::-1], "0")]}
+    outputs = {}
+    for key, built in tables.items():
+        root = tmp_path / key
+        root.mkdir()
+        (root / "space.yaml").write_text(yaml.safe_dump(TOY))
+        built.to_parquet(root / "t.parquet")
+        selection.fit_surrogate(str(root / "t.parquet"), str(root / "space.yaml"), SETTINGS, 6,
+                                str(root / "s.pkl"), str(root / "q.json"))  # fmt: skip
+        parts = []
+        for i, (optimizers, hash_seed) in enumerate(layouts[key]):
+            parts.append(root / f"part{i}.parquet")
+            _replay_in_process(root, optimizers, parts[-1], hash_seed)
+        files = [root / n for n in ("o.json", "o.md", "curves.png", "cd.png")]
+        selection.select_optimizer([str(p) for p in reversed(parts)], str(root / "q.json"),
+                                   *map(str, files))  # fmt: skip
+        runs = pd.concat([pd.read_parquet(p) for p in parts])
+        outputs[key] = (
+            runs.sort_values(["optimizer", "seed", "trial"]).reset_index(drop=True),
+            [f.read_bytes() for f in [root / "q.json", *files]],
+        )
+    assert set(outputs["a"][0].optimizer) == set(names)
+    pd.testing.assert_frame_equal(outputs["a"][0], outputs["b"][0])
+    for first, second in zip(outputs["a"][1], outputs["b"][1], strict=True):
+        assert first == second

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 from pathlib import Path
 
@@ -184,3 +185,76 @@ def test_malformed_sections_and_silent_typos_fail_with_one_sentence(cfg, message
 def test_fixed_accepts_training_settings_and_family_hyperparameters():
     fixed = {"batch_size": 32, "momentum": 0.8, "kernel_sizes": [3], "lstm__num_layers": 2}
     assert space_mod.from_dict(edit(["fixed"], fixed)).fixed == fixed
+
+
+@pytest.mark.parametrize(
+    ("cfg", "message"),
+    [
+        (edit(["hyperparameters", "token_drop", "high"], 1.5),
+         "'token_drop' has high 1.5, but token_drop must be in [0, 1) for training"),
+        (edit(["hyperparameters", "dropout", "high"], 1.0),
+         "'dropout' has high 1, but dropout must be in [0, 1) for model family 'boe'"),
+        (edit(["hyperparameters", "lr"], {"type": "float", "low": 0.0, "high": 0.1}),
+         "'lr' has low 0, but lr must be > 0 for training"),
+        (edit(["hyperparameters", "weight_decay"], {"type": "float", "low": -0.1, "high": 0.1}),
+         "'weight_decay' has low -0.1, but weight_decay must be >= 0 for training"),
+        (edit(["hyperparameters", "label_smoothing", "high"], 1.0),
+         "label_smoothing must be in [0, 1) for training"),
+        (edit(["hyperparameters", "embed_dim"], {"type": "float", "low": 8, "high": 64}),
+         "'embed_dim' is a float range, but embed_dim must be a whole number >= 1"),
+        (edit(["families", "cnn", "num_filters"], {"type": "int", "low": 0, "high": 64}),
+         "'cnn__num_filters' has low 0, but num_filters must be a whole number >= 1 for model "
+         "family 'cnn'"),
+        (edit(["hyperparameters", "optimizer"],
+              {"type": "categorical", "choices": ["adamw", "adam"]}),
+         "'optimizer' lists the choice 'adam', but optimizer must be one of adamw, sgd"),
+        (edit(["hyperparameters", "schedule"], {"type": "int", "low": 0, "high": 1}),
+         "'schedule' is a range of type int, but schedule must be one of cosine, constant"),
+        (edit(["families", "lstm", "pooling", "choices"], ["max", "mean"]),
+         "pooling must be one of last, max for model family 'lstm'"),
+        (edit(["fixed", "warmup_fraction"], 1.0),
+         "fixed 'warmup_fraction' is 1.0, but warmup_fraction must be in [0, 1) for training"),
+        (edit(["fixed", "batch_size"], 0),
+         "fixed 'batch_size' is 0, but batch_size must be a whole number >= 1"),
+        (edit(["fixed", "kernel_sizes"], [3, 0]), "kernel_sizes must be a list of whole numbers"),
+        (edit(["fixed", "lstm__bidirectional"], "maybe"), "bidirectional must be true or false"),
+    ],
+)  # fmt: skip
+def test_ranges_the_trainer_refuses_fail_at_parse(cfg, message):
+    """Before: such a space parsed, then every trial that drew a value out there failed."""
+    with pytest.raises(ConfigError, match=re.escape(message)) as err:
+        space_mod.from_dict(cfg, where="s.yaml")
+    assert str(err.value).startswith("s.yaml: ") and "\n" not in str(err.value)
+
+
+def test_the_space_and_the_trainer_share_one_table_of_limits():
+    """Every field of every dataclass has a limit, and what the space lets through trains."""
+    from hpotext import hparams
+
+    for family, cls in hparams.CONFIGS.items():
+        for item in dataclasses.fields(cls):
+            hparams.limit_of(family, item.name)  # no KeyError
+    for item in dataclasses.fields(hparams.TrainConfig):
+        hparams.limit_of("train", item.name)
+    ok = edit(["hyperparameters", "token_drop", "high"], 0.99)
+    ok["fixed"] = {"batch_size": "auto", "lstm__bidirectional": "false", "kernel_sizes": "3,4"}
+    space = space_mod.from_dict(ok)
+    for family in space.families:
+        config = {**space.default(), "model": family, "token_drop": 0.99}
+        _, model_hp, train_hp = space.to_training(config)
+        hparams.TrainConfig(**{**train_hp, "batch_size": 8})
+        hparams.CONFIGS[family](vocab_size=10, num_classes=2, **model_hp)
+    with pytest.raises(ConfigError, match=r"train.token_drop must be in \[0, 1\), got 1.5"):
+        hparams.TrainConfig(token_drop=1.5)
+
+
+def test_a_directory_or_unreadable_file_is_one_sentence(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        space_mod.load(tmp_path)  # was an IsADirectoryError traceback
+    assert str(err.value) == (
+        f"search space file {tmp_path} is a directory; set search.space to a file"
+    )
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes("fidelity: {min: 1}  # caf\xe9\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match="is not utf-8 text; save it as utf-8 YAML"):
+        space_mod.load(latin)

@@ -122,9 +122,20 @@ def test_bad_trials_are_stopped_early_and_recorded(data: Path, tmp_path: Path) -
 def test_a_changed_setting_refuses_to_mix_searches(data: Path, tmp_path: Path) -> None:
     store = tmp_path / "search"
     run_worker(data, store, "random", amount=4)
-    with pytest.raises(ConfigError, match="different settings \\(optimizer\\)"):
+    first = (store / "journal.jsonl").read_bytes()
+    with pytest.raises(ConfigError, match="search.optimizer \"random\" -> \"asha\"") as err:
         run_worker(data, store, "asha", amount=4)
+    assert "--config search='{optimizer: \"random\"}'" in str(err.value)
+    assert f"keep this one as {tmp_path / 'search.1'}" in str(err.value)
+    assert (store / "journal.jsonl").read_bytes() == first  # refused: nothing written
     assert run_worker(data, store, "random", amount=8) >= 1  # a bigger budget continues it
+    kept = (store / "journal.jsonl").read_bytes()
+    # search.on_change: new keeps the whole search next to it and starts a new one
+    assert run_worker(data, store, "asha", amount=4, on_change="new") >= 1
+    assert (tmp_path / "search.1" / "journal.jsonl").read_bytes() == kept
+    assert TrialStore(store).meta()["optimizer"] == "asha"
+    assert TrialStore(tmp_path / "search.1").meta()["optimizer"] == "random"
+    assert yaml.safe_load((store / "space.yaml").read_text()) == TrialStore(store).meta()["space"]
 
 
 def test_retrain_and_default_config(data: Path, tmp_path: Path) -> None:

@@ -77,6 +77,22 @@ def test_best_epoch_warnings_follow_the_playbook(tmp_path) -> None:
     assert "seed 1: best epoch 1 of 9 is in the first 20 %" in warnings[1]
 
 
+def test_data_warnings_come_from_dataset_json(tmp_path) -> None:
+    import pandas as pd
+
+    from hpotext.data import CleanReport, DatasetInfo, prepare_dataset
+    from hpotext.summary import data_warnings
+
+    old = DatasetInfo("x", 3, ["a", "b"], {"train": 1}, {"a": 2, "b": 1}, CleanReport(3, 0, 0, 3))
+    assert data_warnings(old) == []
+    frame = pd.DataFrame({"text": [f"film {i}" for i in range(100)], "label": ["a", "b"] * 50})
+    prepare_dataset(frame, "small", tmp_path)
+    warnings = data_warnings(DatasetInfo.from_json(tmp_path / "dataset.json"))
+    assert len(warnings) == 2
+    assert warnings[0].startswith("data: the val split has only 10 rows")
+    assert "10.0%" in warnings[0] and warnings[1].startswith("data: the test split")
+
+
 def test_verdict_states_plainly_whether_the_goal_was_reached() -> None:
     from hpotext.summary import compare, verdict
 

@@ -6,7 +6,16 @@ import pytest
 import torch
 
 from hpotext.errors import ConfigError
-from hpotext.text import PAD, UNK, Vocab, batches, drop_tokens, pad_batch, tokenize
+from hpotext.text import (
+    PAD,
+    UNK,
+    Vocab,
+    batches,
+    drop_tokens,
+    pad_batch,
+    tokenize,
+    unknown_warning,
+)
 
 
 def test_tokenize_words_contractions_and_punctuation() -> None:
@@ -100,3 +109,25 @@ def test_drop_tokens_shortens_batches_by_the_fraction() -> None:
 def test_fixed_width_padding() -> None:
     out = list(batches([[5], [6, 7]], [0, 1], 2, shuffle=False, bucket=False, pad_to=4))
     assert out[0].tokens.tolist() == [[5, 0, 0, 0], [6, 7, 0, 0]]
+
+
+def test_unknown_tokens_counts_what_reads_as_unk() -> None:
+    vocab = Vocab.build(["a good film", "a bad film"], min_freq=1)
+    assert vocab.unknown_tokens(["a great film", "superb acting"]) == (3, 5)
+    assert vocab.unknown_tokens([]) == (0, 0)
+
+
+def test_unknown_warning_names_the_share_and_the_setting() -> None:
+    train = [f"word{i} common" for i in range(50)]  # every word{i} is seen once
+    val = [f"word{i + 100} other common" for i in range(10)]
+    strict = Vocab.build(train, min_freq=2, max_size=1000)
+    warning = unknown_warning(strict, val, min_freq=2, max_size=1000)
+    assert warning is not None
+    assert warning.startswith("67% of the 30 val tokens (20) are not in the vocabulary of 3")
+    assert "more than 50%" in warning and "lower text.min_freq (now 2)" in warning
+    assert "text.max_size" not in warning
+    capped = Vocab.build(train, min_freq=1, max_size=3)
+    message = unknown_warning(capped, val, min_freq=1, max_size=3)
+    assert message is not None and "raise text.max_size (now 3)" in message
+    assert unknown_warning(Vocab.build(train), train, min_freq=1, max_size=None) is None
+    assert unknown_warning(strict, [""], min_freq=2, max_size=1000) is None  # no tokens

@@ -499,6 +499,51 @@ def test_a_later_study_searches_with_the_derived_priors(study: Path) -> None:
         assert hp["prior"] == entry["prior"] and hp["confidence"] == entry["confidence"]
 
 
+def _reversed(node: object) -> object:
+    """The same config with every mapping's keys in reverse order."""
+    if isinstance(node, dict):
+        return {k: _reversed(node[k]) for k in reversed(list(node))}
+    return node
+
+
+def test_harmless_edits_rerun_nothing_and_a_changed_setting_says_how_to_go_on(
+    study: Path,
+) -> None:
+    """Issue 14: comments in the space and a config with its keys in another order plan no
+    job; a changed seed stops before any job with the commands that resolve it; on_change: new
+    keeps the old search whole next to the new one. (Runs after every test of the study.)"""
+    space = study / "config/spaces/test.yaml"
+    original = space.read_text()
+    space.write_text("# a note\n" + original + "\n# tried on 2026-12-01\n")
+    config = yaml.safe_load((study / "config/test.yaml").read_text())
+    (study / "mine.yaml").write_text("# my copy\n" + yaml.safe_dump(_reversed(config),
+                                                                    sort_keys=False))  # fmt: skip
+    for args in (("--configfile", "config/test.yaml"), ("--configfile", "mine.yaml")):
+        plan = snakemake(study, "-n", *args)
+        assert "Nothing to be done" in plan.stdout + plan.stderr, plan.stdout[-3000:]
+    space.write_text(original)
+    search = study / "results/test/search"
+    before = {p: p.stat().st_mtime_ns for p in study.joinpath("results/test").rglob("*")}
+    old_journal = (search / "journal.jsonl").read_bytes()
+    changed = ("--configfile", "config/test.yaml", "--config", "search={seed: 3}")
+    refused = snakemake(study, *changed, check=False)
+    out = refused.stdout + refused.stderr
+    assert refused.returncode != 0 and "Traceback" not in out
+    line = next(x for x in out.splitlines() if "hpotext: " in x)
+    assert "(search.seed 0 -> 3); to continue it rerun with --config search='{seed: 0}'" in line
+    assert "keep this one as results/test/search.1 rerun with --config search='{on_change: new}'" \
+        in line  # fmt: skip
+    after = {p: p.stat().st_mtime_ns for p in study.joinpath("results/test").rglob("*")}
+    assert after == before  # refused at parse: no job ran, every output agrees as before
+    snakemake(study, *changed[:-1], "search={seed: 3, on_change: new}", "--",
+              "results/test/search/trials.parquet")  # fmt: skip
+    kept = study / "results/test/search.1"
+    assert (kept / "journal.jsonl").read_bytes() == old_journal
+    assert (kept / "trials.parquet").exists() and (kept / "space.yaml").exists()
+    assert json.loads((search / "journal.jsonl").read_text().splitlines()[0])["seed"] == 3
+    assert len(pd.read_parquet(search / "trials.parquet")) >= 1
+
+
 SEQUENCE_TEST = {  # on top of config/test.yaml: three tiny related tasks tuned in turn with RUSH
     "experiment": "seq",
     "search": {"optimizer": "rush", "workers": 1},

@@ -33,6 +33,53 @@ from hpotext.optimizers.records import Result, Suggestion, Trial
 JOURNAL = "journal.jsonl"
 
 
+class SettingsChanged(ConfigError):
+    """An existing search was started with other settings (``stored``) than asked (``wanted``)."""
+
+    def __init__(self, root: Path, stored: dict[str, Any], wanted: dict[str, Any]) -> None:
+        self.root, self.stored, self.wanted = root, stored, wanted
+        super().__init__(
+            f"the search in {root} was started with different settings "
+            f"({', '.join(changed_keys(stored, wanted))}); restore them to continue it"
+        )
+
+
+def changed_keys(stored: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
+    """Keys whose values differ; a differing mapping names its differing keys (``train.lr``)."""
+    out = []
+    for key in sorted(set(stored) | set(wanted)):
+        old, new = stored.get(key), wanted.get(key)
+        if old == new:
+            continue
+        if isinstance(old, dict) and isinstance(new, dict) and key != "space":
+            out += [f"{key}.{sub}" for sub in changed_keys(old, new)]
+        else:
+            out.append(key)
+    return out
+
+
+def next_free(root: Path) -> Path:
+    """Where a search in ``root`` is kept when a new one starts: ``<root>.<n>``, the first free."""
+    n = 1
+    while (root.parent / f"{root.name}.{n}").exists():
+        n += 1
+    return root.parent / f"{root.name}.{n}"
+
+
+def stored_meta(root: str | Path) -> dict[str, Any] | None:
+    """The settings an existing search in ``root`` was started with (its journal's first line),
+    or None when there is none; reads one line, takes no lock."""
+    try:
+        with open(Path(root) / JOURNAL, "rb") as fh:
+            first = fh.readline()
+    except FileNotFoundError:
+        return None
+    if not first.endswith(b"\n"):
+        return None
+    event = json.loads(first)
+    return {k: v for k, v in event.items() if k not in ("event", "time")}
+
+
 class TrialStore:
     """The journal of one search in ``root`` (results/<exp>/search/)."""
 
@@ -103,23 +150,37 @@ class TrialStore:
                 os.fsync(fh.fileno())
 
     # --- meta ----------------------------------------------------------------------------------
-    def open(self, meta: dict[str, Any]) -> None:
-        """Start a new search described by ``meta`` or check an existing one is the same search."""
+    def open(self, meta: dict[str, Any], on_change: str = "stop") -> Path | None:
+        """Start a new search described by ``meta``, or check an existing one is the same search.
+
+        An existing search with other settings raises ``SettingsChanged`` (``on_change`` "stop"),
+        or (``"new"``) is moved aside whole to the first free ``<root>.<n>/`` next to this
+        folder and a new search starts here; returns that folder then, else None. The check and
+        the move happen under the lock, so of several workers starting at once one moves it and
+        the others find the new search.
+        """
         with self.locked():
             events = self.read()
-            if not events:
-                self.append({"event": "meta", **meta})
-                return
-            stored = {k: v for k, v in events[0].items() if k not in ("event", "time")}
             wanted = json.loads(json.dumps(meta, default=_jsonable))
-            if stored != wanted:
-                keys = set(stored) | set(wanted)
-                diff = ", ".join(sorted(k for k in keys if stored.get(k) != wanted.get(k)))
-                raise ConfigError(
-                    f"the search in {self.root} was started with different settings ({diff}); "
-                    "move or delete that folder to start a new search, or restore the old settings "
-                    "to continue it"
-                )
+            if events:
+                stored = {k: v for k, v in events[0].items() if k not in ("event", "time")}
+                if stored == wanted:
+                    return None
+                if on_change != "new":
+                    raise SettingsChanged(self.root, stored, wanted)
+            kept = self._archive() if events else None
+            self.append({"event": "meta", **meta})
+            return kept
+
+    def _archive(self) -> Path:
+        """Move this search's journal, checkpoints and collected tables to ``<root>.<n>/``."""
+        dest = next_free(self.root)
+        dest.mkdir()
+        for name in (JOURNAL, "checkpoints", "trials.parquet", "incumbent.json", "space.yaml"):
+            if (self.root / name).exists():
+                os.replace(self.root / name, dest / name)
+        self.read()  # forget the moved journal
+        return dest
 
     def meta(self) -> dict[str, Any]:
         events = self.read(0)
