@@ -250,15 +250,6 @@ def selection(wildcards):
     return [f"results/{base_exp(wildcards.exp)}/selection/optimizer.json"]
 
 
-def selection_stores(wildcards):
-    """The search folders of every study that takes this selection (a param, for its check)."""
-    if wildcards.exp != EXP:
-        return [f"results/{wildcards.exp}/search"]
-    if ARMS:
-        return [f"results/{EXP}/study/{arm}/search" for arm in ARM_NAMES]
-    return [f"results/{EXP}/search"]
-
-
 def proxy_shards(wildcards):
     return expand(
         "results/{exp}/proxy/table_shard{shard}.parquet",

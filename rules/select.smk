@@ -25,7 +25,5 @@ rule select_optimizer:
     priority: 10
     conda:
         "../envs/hpotext.yaml"
-    params:
-        stores=selection_stores,
     script:
         "../scripts/select_optimizer.py"

@@ -4,6 +4,10 @@ from hpotext.scripting import run_step
 from hpotext.selection import select_optimizer
 
 snakemake = globals()["snakemake"]
+# the search that takes this selection (from the config, not a param: a param would rerun the
+# selection whenever a playbook study comes or goes); a playbook arm's search checks its own
+arms = bool(snakemake.config["study"]["scientific"])
+search = [] if arms else [f"results/{snakemake.wildcards.exp}/search"]
 run_step(
     snakemake,
     select_optimizer,
@@ -13,6 +17,6 @@ run_step(
     out_md=snakemake.output.md,
     curves_png=snakemake.output.curves,
     cd_png=snakemake.output.cd,
-    stores=list(snakemake.params.stores),
+    stores=search,
     on_change=snakemake.config["search"]["on_change"],
 )
