@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import logging
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -12,7 +10,7 @@ import pandas as pd
 from hpotext import boundary
 from hpotext import importance as imp
 from hpotext import space as space_mod
-from hpotext.pipeline import write_json
+from hpotext.io import read_json, write_json
 
 log = logging.getLogger(__name__)
 TOP_MARGINALS = 3
@@ -85,7 +83,7 @@ def search_figures(
 
     trials = pd.read_parquet(trials_path)
     space = space_mod.load(space_path)
-    best = json.loads(Path(incumbent_path).read_text())["config"]
+    best = read_json(incumbent_path)["config"]
     plots.search_trace(trials, trace_out, title="search: every trial and the incumbent")
     plots.trial_curves(trials, curves_out, title="learning curves of every search trial")
     positions = boundary.positions(space, best)

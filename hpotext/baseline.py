@@ -13,7 +13,7 @@ from sklearn.pipeline import make_pipeline
 
 from hpotext import data as data_mod
 from hpotext.evaluate import report
-from hpotext.pipeline import write_json
+from hpotext.io import write_json
 from hpotext.text import tokenize
 
 log = logging.getLogger(__name__)

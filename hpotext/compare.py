@@ -27,7 +27,6 @@ Definitions used throughout:
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -39,6 +38,7 @@ import pandas as pd
 from scipy import stats
 
 from hpotext.errors import ConfigError
+from hpotext.io import write_json, write_text
 
 COLUMNS = ("optimizer", "seed", "cost", "incumbent_true")
 
@@ -386,9 +386,9 @@ def selection_report(
         },
     }
     Path(out_json).parent.mkdir(parents=True, exist_ok=True)
-    Path(out_json).write_text(json.dumps(_clean(report), indent=2, allow_nan=False) + "\n")
+    write_json(_clean(report), out_json, allow_nan=False)
     Path(out_md).parent.mkdir(parents=True, exist_ok=True)
-    Path(out_md).write_text(_markdown(report))
+    write_text(out_md, _markdown(report))
     return chosen
 
 

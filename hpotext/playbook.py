@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import copy
 import itertools
-import json
 import re
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,6 +25,7 @@ import yaml
 
 from hpotext import space as space_mod
 from hpotext.errors import ConfigError
+from hpotext.io import read_json, write_json, write_text
 from hpotext.space import MODEL, Hyperparameter, Space
 
 SETTING_ROOTS = ("search", "train", "stopping", "final", "importance")
@@ -166,7 +165,7 @@ def write_arm_space(space_path: str, study: dict[str, Any], arm_name: str, out: 
     base = space_mod.load(space_path)
     arm = next(a for a in arms(study, base) if a.name == arm_name)
     text = yaml.safe_dump(space_mod.to_dict(arm_space(base, study, arm)), sort_keys=False)
-    Path(out).write_text(text)
+    write_text(out, text)
 
 
 def base_exp(exp: str) -> str:
@@ -255,20 +254,19 @@ def compare_step(
     metric: str = "accuracy",
 ) -> dict[str, Any]:
     """comparison.{json,md,png} from every arm's tuned test metrics."""
-    from hpotext.pipeline import write_json
     from hpotext.plots import arm_comparison
 
     space = space_mod.load(space_path)
     by_name = {a.name: a for a in arms(study, space)}
     scores = {
-        name: [float(json.loads(Path(p).read_text())[metric]) for p in metric_files[name]]
+        name: [float(read_json(p)[metric]) for p in metric_files[name]]
         for name in arm_names
     }
     result = compare_arms(scores)
     result["scientific"] = {n: by_name[n].values for n in arm_names}
     result["metric"] = metric
     write_json(result, json_out)
-    Path(md_out).write_text(comparison_markdown(result, [by_name[n] for n in arm_names], metric))
+    write_text(md_out, comparison_markdown(result, [by_name[n] for n in arm_names], metric))
     frame = pd.DataFrame(
         [{"arm": a, "seed": i, "value": v} for a, vs in scores.items() for i, v in enumerate(vs)]
     )

@@ -13,8 +13,8 @@ import pandas as pd
 import yaml
 
 from hpotext import space as space_mod
-from hpotext.data import write_text_atomic
 from hpotext.errors import ConfigError
+from hpotext.io import write_text
 from hpotext.space import MODEL, Space
 
 # Standard deviation, in unit-scaled coordinates, of a prior of each confidence.
@@ -150,13 +150,13 @@ def write_derived_priors(trials_path: str, space_path: str, top_k: int, out: str
     space = space_mod.load(space_path)
     derived = derive_priors(pd.read_parquet(trials_path), space, top_k, source=trials_path)
     text = "# Priors derived from the top configs of a finished search (hpotext.priors).\n"
-    write_text_atomic(out, text + yaml.safe_dump(_plain(derived), sort_keys=False))
+    write_text(out, text + yaml.safe_dump(_plain(derived), sort_keys=False))
 
 
 def write_prior_space(space_path: str, priors_path: str, out: str) -> None:
     """The prior_space step: the study's space with a priors file's priors in place."""
     space = apply_priors(space_mod.load(space_path), load_priors(priors_path), priors_path)
-    write_text_atomic(out, yaml.safe_dump(space_mod.to_dict(space), sort_keys=False))
+    write_text(out, yaml.safe_dump(space_mod.to_dict(space), sort_keys=False))
 
 
 def _plain(value: Any) -> Any:

@@ -33,6 +33,7 @@ from hpotext import data as data_mod
 from hpotext import models
 from hpotext import space as space_mod
 from hpotext.errors import ConfigError
+from hpotext.io import write_parquet
 from hpotext.optimizers.records import Suggestion
 from hpotext.priors import sample_around_prior
 from hpotext.space import MODEL, SEP, Fidelity, Hyperparameter, Space
@@ -399,5 +400,5 @@ def build_table(
                 i + 1, len(configs), base["model"], result.status, errors[-1],
                 time.perf_counter() - started,
             )  # fmt: skip
-    data_mod.write_parquet_atomic(pd.DataFrame(rows), out_path)
+    write_parquet(pd.DataFrame(rows), out_path)
     partial.unlink(missing_ok=True)

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable
 from typing import Any
 
-import torch
-
 from hpotext.errors import HpotextError
 
 
 def run_step(snakemake: Any, step: Callable[..., Any], **kwargs: Any) -> Any:
-    """Send logging and stderr to ``snakemake.log[0]``, set torch threads, run ``step``.
+    """Send logging and stderr to ``snakemake.log[0]``, set the job's threads, run ``step``.
+
+    This module imports no torch: a CPU-only step (summary, plots, selection) whose module does
+    not import it either starts in a fraction of the time. A step that trains has imported
+    torch with its module, and gets ``torch.set_num_threads``; OMP_NUM_THREADS covers the rest.
 
     A user error (HpotextError) is logged and printed as one line, and the job fails with
     exit code 1; Snakemake then removes the job's outputs, so nothing half-written remains.
@@ -36,7 +39,11 @@ def run_step(snakemake: Any, step: Callable[..., Any], **kwargs: Any) -> Any:
         handlers=handlers,
         force=True,
     )
-    torch.set_num_threads(max(1, int(getattr(snakemake, "threads", 1))))
+    threads = max(1, int(getattr(snakemake, "threads", 1)))
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(threads)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         return step(**kwargs)

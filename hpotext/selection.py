@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from hpotext import data as data_mod
 from hpotext import space as space_mod
 from hpotext.errors import ConfigError
-from hpotext.pipeline import write_json
+from hpotext.io import read_json, write_json, write_parquet
 from hpotext.proxy import ProxySettings, proxy_space
 from hpotext.settings import check_optimizer
 from hpotext.surrogate import Surrogate, best_true, run_optimizer
@@ -82,7 +80,7 @@ def proxy_run(
     every optimizer's library), paid once per job.
     """
     surrogate = Surrogate.load(surrogate_path)
-    quality = json.loads(Path(quality_path).read_text())
+    quality = read_json(quality_path)
     budget, cost = float(quality["budget"]), str(quality["cost_unit"])
     runs = []
     for optimizer in optimizers:
@@ -96,7 +94,7 @@ def proxy_run(
                 traj["incumbent_true"].iloc[-1] if len(traj) else float("nan"),
             )
             runs.append(traj)
-    data_mod.write_parquet_atomic(pd.concat(runs, ignore_index=True), out)
+    write_parquet(pd.concat(runs, ignore_index=True), out)
 
 
 def select_optimizer(
@@ -116,7 +114,7 @@ def select_optimizer(
     of its outputs is left behind."""
     from hpotext import compare, plots_compare  # scipy/matplotlib: only this stage needs them
 
-    quality = json.loads(Path(quality_path).read_text())
+    quality = read_json(quality_path)
     traj = pd.concat([pd.read_parquet(p) for p in run_paths], ignore_index=True)
     ref, budget, unit = float(quality["best_true"]), float(quality["budget"]), quality["cost_unit"]
     # the same runs in any file layout or order give the same selection, byte for byte
@@ -128,7 +126,7 @@ def select_optimizer(
         for path in (out_json, out_md):
             Path(path).unlink(missing_ok=True)
         raise
-    report = json.loads(Path(out_json).read_text())
+    report = read_json(out_json)
     report["surrogate_quality"] = {k: v for k, v in quality.items() if k != "warning"}
     report["warning"] = quality.get("warning")
     write_json(report, out_json)
@@ -152,5 +150,5 @@ def chosen_optimizer(configured: str, selection_path: str | None) -> tuple[str, 
         return configured, "named by search.optimizer in the config (no proxy selection)"
     if not selection_path:
         raise ConfigError("search.optimizer is auto but no selection file was given")
-    picked = json.loads(Path(selection_path).read_text())
+    picked = read_json(selection_path)
     return str(picked["name"]), str(picked["reason"])

@@ -13,13 +13,13 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from hpotext.config import _NAME, validate_config
 from hpotext.errors import ConfigError
+from hpotext.io import read_json, write_parquet, write_text
 
 TASK_SEP = "/task/"
 TASK_KEYS = ("dataset", "data", "text")
@@ -101,7 +101,7 @@ def earlier(names: list[str], name: str) -> list[str]:
 
 def hurdle_configs(paths: list[str]) -> list[dict[str, Any]]:
     """The configs of earlier tasks' ``incumbent.json`` files, in order."""
-    return [dict(json.loads(Path(p).read_text())["config"]) for p in paths]
+    return [dict(read_json(p)["config"]) for p in paths]
 
 
 # --- the sequence's summary ------------------------------------------------------------------
@@ -117,9 +117,9 @@ def summarize(
     for name, inc_path, trials_path, summary_path in zip(
         names, incumbents, trials, summaries, strict=True
     ):
-        inc = json.loads(Path(inc_path).read_text())
+        inc = read_json(inc_path)
         table = pd.read_parquet(trials_path)
-        summary = json.loads(Path(summary_path).read_text())
+        summary = read_json(summary_path)
         infos = table["info"] if "info" in table.columns else pd.Series("", index=table.index)
         hurdle = infos.map(_is_hurdle)
         rows.append(
@@ -176,9 +176,7 @@ def summary_step(
     parquet_out: str,
 ) -> pd.DataFrame:
     """sequence.md and sequence.parquet: one row per task."""
-    from hpotext.data import write_parquet_atomic
-
     frame = summarize(names, incumbents, trials, summaries, optimizer)
-    write_parquet_atomic(frame, parquet_out)
-    Path(md_out).write_text(summary_markdown(frame))
+    write_parquet(frame, parquet_out)
+    write_text(md_out, summary_markdown(frame))
     return frame

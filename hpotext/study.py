@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-from pathlib import Path
 from typing import Any
 
-from hpotext import data as data_mod
 from hpotext import space as space_mod
 from hpotext.diagnosis import stoppers
 from hpotext.errors import ConfigError
+from hpotext.io import read_json, write_json, write_parquet
 from hpotext.objective import TrialRunner
 from hpotext.optimizers import make_optimizer
 from hpotext.optimizers.store import TrialStore
@@ -19,7 +17,6 @@ from hpotext.pipeline import (
     find_batch_size,
     load_train_data,
     train_config,
-    write_json,
 )
 from hpotext.search import Budget, SearchWorker, comparables, incumbent
 from hpotext.selection import chosen_optimizer
@@ -118,7 +115,7 @@ def collect(store_dir: str, space_path: str, trials_out: str, incumbent_out: str
             f"no trial of the search in {store_dir} succeeded; see its logs, widen the space or "
             "raise search.budget"
         )
-    data_mod.write_parquet_atomic(store.table(), trials_out)
+    write_parquet(store.table(), trials_out)
     space = space_mod.load(space_path)
     counts = {
         s: sum(t.status == s for t in trials.values())
@@ -164,7 +161,7 @@ def retrain(
 ) -> None:
     """Train a config (tuned or default) on the full train split at the maximum fidelity."""
     space = space_mod.load(space_path)
-    config = json.loads(Path(config_path).read_text())["config"]
+    config = read_json(config_path)["config"]
     family, model_hp, train_hp = space.to_training(config)
     train_cfg = {**base_train, **train_hp, "epochs": space.fidelity.max}
     train_config(

@@ -17,7 +17,7 @@ from scipy import stats
 from hpotext import space as space_mod
 from hpotext.boundary import near_edges
 from hpotext.data import DatasetInfo
-from hpotext.pipeline import write_json
+from hpotext.io import read_json, write_json, write_text
 from hpotext.selection import chosen_optimizer
 
 METRICS = ("accuracy", "macro_f1")
@@ -25,7 +25,7 @@ METRICS = ("accuracy", "macro_f1")
 
 def seed_stats(metric_files: Sequence[str], seeds: Sequence[int]) -> dict[str, Any]:
     """Mean, standard deviation (over seeds) and per-seed values of each test metric."""
-    runs = [json.loads(Path(p).read_text()) for p in metric_files]
+    runs = [read_json(p) for p in metric_files]
     out: dict[str, Any] = {"seeds": list(seeds)}
     for metric in METRICS:
         values = [float(r[metric]) for r in runs]
@@ -155,7 +155,7 @@ def data_warnings(info: DatasetInfo) -> list[str]:
 
 def search_stats(trials_path: str, incumbent_path: str) -> dict[str, Any]:
     trials = pd.read_parquet(trials_path)
-    best = json.loads(Path(incumbent_path).read_text())
+    best = read_json(incumbent_path)
     status = trials["status"].value_counts().to_dict()
     return {
         "optimizer": best["optimizer"],
@@ -196,7 +196,7 @@ def summarize(
 ) -> dict[str, Any]:
     info = DatasetInfo.from_json(info_path)
     jobs = jobs_of(benchmarks)
-    tfidf = json.loads(Path(tfidf_path).read_text())
+    tfidf = read_json(tfidf_path)
     tuned, default = seed_stats(tuned_metrics, seeds), seed_stats(default_metrics, seeds)
     summary: dict[str, Any] = {
         "experiment": experiment,
@@ -211,8 +211,8 @@ def summarize(
         "selected_optimizer": dict(
             zip(("name", "reason"), chosen_optimizer(optimizer, selection_path), strict=True)
         ),
-        "best_config": json.loads(Path(incumbent_path).read_text())["config"],
-        "default_config": json.loads(Path(default_config_path).read_text())["config"],
+        "best_config": read_json(incumbent_path)["config"],
+        "default_config": read_json(default_config_path)["config"],
         "test": tuned,
         "default_config_test": default,
         "tfidf_baseline_test": tfidf["test"],
@@ -231,15 +231,15 @@ def summarize(
     summary["proxy_share"] = proxy_share(summary["stage_seconds"])
     summary["proxy_wall_share"] = proxy_wall_share(jobs)
     if selection_path:
-        warning = json.loads(Path(selection_path).read_text()).get("warning")
+        warning = read_json(selection_path).get("warning")
         summary["warnings"] += [f"optimizer selection: {warning}"] if warning else []
     if validation_path:
-        check = json.loads(Path(validation_path).read_text())
+        check = read_json(validation_path)
         keys = ("spearman", "selected", "live_best", "selected_live_rank", "seeds")
         summary["proxy_validation"] = {k: check[k] for k in keys}
         summary["warnings"] += [f"proxy validation: {check['warning']}"] if check["warning"] else []
     if importance_path:
-        found = json.loads(Path(importance_path).read_text())
+        found = read_json(importance_path)
         summary["importance"] = {
             k: found.get(k) for k in ("backend", "fidelity", "n_configs", "top", "interactions")
         }
@@ -255,9 +255,9 @@ def summarize(
         )
     write_json(summary, json_out)
     markdown = to_markdown(summary)
-    Path(md_out).write_text(markdown)
+    write_text(md_out, markdown)
     if html_out:
-        Path(html_out).write_text(to_html(markdown, f"hpotext study {experiment}"))
+        write_text(html_out, to_html(markdown, f"hpotext study {experiment}"))
     if compute_out:
         from hpotext.plots import stage_compute
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 
 from hpotext.errors import ConfigError
+from hpotext.io import read_json
 
 PAD, UNK = 0, 1
 MAX_UNKNOWN_SHARE = 0.5  # more val tokens than this read as <unk>: the prepare step warns
@@ -83,7 +84,7 @@ class Vocab:
 
     @classmethod
     def load(cls, path: str | Path) -> Vocab:
-        raw = json.loads(Path(path).read_text())
+        raw = read_json(path)
         return cls(itos=list(raw["itos"]), lowercase=bool(raw["lowercase"]))
 
 

@@ -17,11 +17,10 @@ from typing import Any
 
 import pandas as pd
 
-from hpotext import data as data_mod
 from hpotext.errors import ConfigError
+from hpotext.io import read_json, write_json, write_parquet, write_text
 from hpotext.optimizers.records import Trial
 from hpotext.optimizers.store import TrialStore
-from hpotext.pipeline import write_json
 from hpotext.surrogate import TRAJECTORY, Incumbent, better_incumbent
 
 log = logging.getLogger("hpotext.validate")
@@ -76,7 +75,7 @@ def live_run(out: str, **search: Any) -> None:
             f"no live trial of {optimizer} (seed {seed}) succeeded; see the validate_run log "
             "or raise proxy.validate_budget"
         )
-    data_mod.write_parquet_atomic(traj, out)
+    write_parquet(traj, out)
 
 
 def spearman(a: dict[str, float], b: dict[str, float]) -> float | None:
@@ -133,13 +132,13 @@ def validate_proxy(
     selection_path: str, run_paths: list[str], budget: float, out_json: str, out_md: str
 ) -> dict[str, Any]:
     """Write validation.json and validation.md from the selection and the live runs."""
-    proxy = json.loads(Path(selection_path).read_text())
+    proxy = read_json(selection_path)
     traj = pd.concat([pd.read_parquet(p) for p in run_paths], ignore_index=True)
     report = agreement(proxy, traj, budget)
     if report["warning"]:
         log.warning(report["warning"])
     write_json(report, out_json)
-    Path(out_md).write_text(to_markdown(report))
+    write_text(out_md, to_markdown(report))
     return report
 
 

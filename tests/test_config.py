@@ -140,6 +140,17 @@ def test_reading_the_workflow_imports_no_torch() -> None:
     assert out.split() == ["False", "False"]
 
 
+def test_the_script_boundary_and_io_import_no_torch() -> None:
+    """CPU-only rules (summary, plots, selection) pay no torch import for the boundary itself."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    code = "import sys, hpotext.scripting, hpotext.io; assert 'torch' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], cwd=root, check=True)
+
+
 def test_errors_name_the_source_that_set_the_key(tmp_path, monkeypatch) -> None:
     """The fix named config/config.yaml or --config even for a key from another --configfile."""
     from hpotext.config import ConfigSources, config_sources

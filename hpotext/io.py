@@ -1,0 +1,56 @@
+"""Atomic writes and plain reads of the files every stage exchanges: json, text (md, html, yaml)
+and parquet.
+
+A write goes to a temporary file next to its target and is moved into place with
+``os.replace`` only once complete, so a killed job never leaves a half-written output that a
+rerun would take for finished. No torch, no pandas at import: the Snakefile and CPU-only
+scripts import this module.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; move it into place only if the block succeeds."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Write ``text`` (markdown, html, yaml, ...) atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
+def write_json(obj: Any, path: str | Path, **dumps: Any) -> None:
+    """Write ``obj`` as indented JSON atomically (``dumps``: more json.dumps options)."""
+    write_text(path, json.dumps(obj, indent=2, **dumps) + "\n")
+
+
+def read_json(path: str | Path) -> Any:
+    """The JSON value in ``path``."""
+    return json.loads(Path(path).read_text())
+
+
+def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
+    """Write ``df`` (without its index) to parquet atomically."""
+    with atomic_path(path) as tmp:
+        df.to_parquet(tmp, index=False)
