@@ -1,4 +1,7 @@
-"""Stage functions of the proxy and selection rules: surrogate, optimizer replays, selection."""
+"""Stage functions of the proxy and selection rules: surrogate, optimizer replays, selection.
+
+Heavy libraries (torch, scikit-learn, the optimizers') are imported by the functions that need
+them: the selection and the summary (through ``chosen_optimizer``) run without them."""
 
 from __future__ import annotations
 
@@ -11,9 +14,7 @@ import pandas as pd
 from hpotext import space as space_mod
 from hpotext.errors import ConfigError
 from hpotext.io import read_json, write_json, write_parquet
-from hpotext.proxy import ProxySettings, proxy_space
 from hpotext.settings import check_optimizer
-from hpotext.surrogate import Surrogate, best_true, run_optimizer
 
 log = logging.getLogger("hpotext.selection")
 
@@ -43,6 +44,9 @@ def fit_surrogate(
     for a search budget in epochs or evaluations, seconds for one in seconds; the budget is
     ``budget_evaluations`` full-fidelity proxy evaluations in that unit.
     """
+    from hpotext.proxy import ProxySettings, proxy_space  # torch: only the proxy's steps
+    from hpotext.surrogate import Surrogate, best_true
+
     opts = ProxySettings.from_dict(settings)
     space = proxy_space(space_mod.load(space_path), opts)
     table = pd.read_parquet(table_path)
@@ -79,6 +83,8 @@ def proxy_run(
     One job replays several optimizers: its cost is mostly the imports (torch, sklearn and
     every optimizer's library), paid once per job.
     """
+    from hpotext.surrogate import Surrogate, run_optimizer  # every optimizer's library
+
     surrogate = Surrogate.load(surrogate_path)
     quality = read_json(quality_path)
     budget, cost = float(quality["budget"]), str(quality["cost_unit"])

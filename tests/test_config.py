@@ -140,14 +140,15 @@ def test_reading_the_workflow_imports_no_torch() -> None:
     assert out.split() == ["False", "False"]
 
 
-def test_the_script_boundary_and_io_import_no_torch() -> None:
-    """CPU-only rules (summary, plots, selection) pay no torch import for the boundary itself."""
+def test_the_script_boundary_and_cpu_steps_import_no_torch() -> None:
+    """CPU-only rules (selection, summary) pay no torch or scikit-learn import (~5 s each)."""
     import subprocess
     import sys
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
-    code = "import sys, hpotext.scripting, hpotext.io; assert 'torch' not in sys.modules"
+    code = ("import sys, hpotext.scripting, hpotext.io, hpotext.selection, hpotext.summary; "
+            "assert 'torch' not in sys.modules and 'sklearn' not in sys.modules")  # fmt: skip
     subprocess.run([sys.executable, "-c", code], cwd=root, check=True)
 
 
