@@ -512,6 +512,8 @@ def test_harmless_edits_rerun_nothing_and_a_changed_setting_says_how_to_go_on(
     """Issue 14: comments in the space and a config with its keys in another order plan no
     job; a changed seed stops before any job with the commands that resolve it; on_change: new
     keeps the old search whole next to the new one. (Runs after every test of the study.)"""
+    # the tests before changed real settings (proxy.validate, ...): bring the study up to date
+    snakemake(study, "--configfile", "config/test.yaml")
     space = study / "config/spaces/test.yaml"
     original = space.read_text()
     space.write_text("# a note\n" + original + "\n# tried on 2026-12-01\n")
