@@ -25,6 +25,7 @@ import yaml
 
 from hpotext import space as space_mod
 from hpotext.errors import ConfigError
+from hpotext.io import write_text
 from hpotext.optimizers.store import (
     SettingsChanged,
     TrialStore,
@@ -181,6 +182,4 @@ def _value(value: Any) -> str:
 
 
 def _write_space(space: dict[str, Any], path: Path) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(yaml.safe_dump(space, sort_keys=False))
-    tmp.replace(path)
+    write_text(path, yaml.safe_dump(space, sort_keys=False))

@@ -59,8 +59,8 @@ try:
     ARM_CONFIGS = {
         arm.name: validate_config(arm_config(config, arm, SPACE)) for arm in ARMS
     }
-    for arm in ARMS:
-        arm_space(SPACE, config["study"], arm)
+    # each arm's space (study.fixed and its scientific values held), checked here once
+    ARM_SPACES = {arm.name: arm_space(SPACE, config["study"], arm) for arm in ARMS}
     # A sequence study: one study per task under results/<exp>/task/<name>/ (hpotext/sequence.py)
     TASKS = tasks(config)
     TASK_CONFIGS = {t.name: task_config(config, t, i) for i, t in enumerate(TASKS)}
@@ -78,7 +78,7 @@ try:
         for arm in ARMS:
             check_study(
                 f"results/{EXP}/study/{arm.name}/search",
-                arm_space(SPACE, config["study"], arm),
+                ARM_SPACES[arm.name],
                 ARM_CONFIGS[arm.name],
             )
     else:
@@ -95,9 +95,7 @@ TASK_CONFIGS = canonical_order(TASK_CONFIGS)
 # param changes, so editing a comment, the key order or the formatting of a space reruns
 # nothing, while a changed range, prior or choice reruns every job that reads the space.
 SPACE_MEANING = meaning(SPACE)
-ARM_MEANINGS = {
-    arm.name: meaning(arm_space(SPACE, config["study"], arm)) for arm in ARMS
-}
+ARM_MEANINGS = {name: meaning(space) for name, space in ARM_SPACES.items()}
 ARM_NAMES = [arm.name for arm in ARMS]
 TASK_NAMES = [task.name for task in TASKS]
 
