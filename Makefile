@@ -30,10 +30,10 @@ $(VENV)/.fanova: $(VENV)/.installed
 	elif [ "$$(id -u)" = 0 ]; then exit 1; \
 	else echo "note: the optional fanova backend did not build (needs swig and g++)" >&2; fi
 
-# After a crash or kill, `make run` again (or `make resume`): hpotext.resume clears the stale
+# After a crash or kill, `make run` again (or `make resume`): hpotext.workflow.resume clears the stale
 # lock when no run of this folder is alive, then reruns with --rerun-incomplete.
 run: install
-	python -m hpotext.resume --profile profiles/local
+	python -m hpotext.workflow.resume --profile profiles/local
 	snakemake --report results/$(EXP)/report.html
 
 resume: run

@@ -35,4 +35,4 @@ localrules:
 rule all:
     default_target: True
     input:
-        all_targets(),
+        PLAN.targets(),

@@ -49,21 +49,24 @@ import torch  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import fixed_hash_seed, machine, save_figure  # noqa: E402
-from hpotext import pipeline  # noqa: E402
 from hpotext import space as space_mod  # noqa: E402
-from hpotext.config import load_yaml, validate_config  # noqa: E402
-from hpotext.data import DatasetInfo  # noqa: E402
-from hpotext.datasets import dataset_names, fetch  # noqa: E402
-from hpotext.diagnosis import Diagnosis, EmaStopper, Gate, stoppers  # noqa: E402
-from hpotext.evaluate import predict  # noqa: E402
-from hpotext.objective import TrialRunner  # noqa: E402
+from hpotext.data import steps as pipeline  # noqa: E402
+from hpotext.data.datasets import dataset_names
+from hpotext.data.info import DatasetInfo  # noqa: E402
+from hpotext.data.steps import fetch  # noqa: E402
+from hpotext.data.text import Vocab  # noqa: E402
 from hpotext.optimizers import make_optimizer  # noqa: E402
 from hpotext.optimizers.records import Result, Suggestion  # noqa: E402
-from hpotext.optimizers.store import TrialStore  # noqa: E402
-from hpotext.pipeline import encode_split, load_train_data  # noqa: E402
-from hpotext.search import Budget, SearchWorker, comparables  # noqa: E402
-from hpotext.text import Vocab  # noqa: E402
-from hpotext.train import Callback, TrainConfig, TrainState, load_model, train  # noqa: E402
+from hpotext.search.driver import Budget, SearchWorker, comparables  # noqa: E402
+from hpotext.search.objective import TrialRunner  # noqa: E402
+from hpotext.search.store import TrialStore  # noqa: E402
+from hpotext.train.callbacks import Callback, TrainState
+from hpotext.train.config import TrainConfig
+from hpotext.train.diagnosis import Diagnosis, EmaStopper, Gate, stoppers  # noqa: E402
+from hpotext.train.loop import load_model, train  # noqa: E402
+from hpotext.train.metrics import predict  # noqa: E402
+from hpotext.train.setup import encode_split, load_train_data  # noqa: E402
+from hpotext.workflow.config import load_yaml, validate_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "results" / "efficiency"

@@ -4,7 +4,7 @@ For each dataset: fetch (or reuse resources/data/<name>.parquet), split 80/10/10
 40 % search subset as the workflow does, build the proxy table with the config/schema.yaml
 proxy defaults on config/spaces/default.yaml, fit the surrogate, replay every optimizer in
 hpotext.optimizers.OPTIMIZERS over the seeds with one shared budget, and compare them
-(hpotext.compare.selection_report). Writes <out>.md, <out>.parquet (all trajectories) and
+(hpotext.selection.rule.selection_report). Writes <out>.md, <out>.parquet (all trajectories) and
 <out>.png (anytime regret, one panel per dataset); <out> defaults to benchmarks/results/optimizers.
 
     python benchmarks/optimizers.py --datasets vader trec --seeds 10
@@ -34,10 +34,16 @@ import torch  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import fixed_hash_seed, machine, save_figure  # noqa: E402
-from hpotext import compare, pipeline, proxy, selection  # noqa: E402
-from hpotext.config import load_yaml, validate_config  # noqa: E402
-from hpotext.datasets import dataset_names, fetch  # noqa: E402
+from hpotext.data import steps as pipeline
+from hpotext.data.datasets import dataset_names
+from hpotext.data.steps import fetch  # noqa: E402
 from hpotext.optimizers import OPTIMIZERS  # noqa: E402
+from hpotext.proxy.steps import proxy_run
+from hpotext.proxy.steps import proxy_surrogate as fit_surrogate
+from hpotext.proxy.steps import proxy_table_shard as build_table
+from hpotext.selection.rule import selection_report
+from hpotext.selection.stats import anytime_curves
+from hpotext.workflow.config import load_yaml, validate_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "results" / "optimizers"
@@ -82,26 +88,26 @@ def bench(dataset: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     st.run("subset", pipeline.subset, str(d / "train.parquet"), subset, frac, seed)
     table_settings = {k: cfg["proxy"][k] for k in TABLE_KEYS}
     table, space = str(work / "table.parquet"), cfg["search"]["space"]
-    st.run("proxy table", proxy.build_table, space, subset, str(d / "val.parquet"),
+    st.run("proxy table", build_table, space, subset, str(d / "val.parquet"),
            str(d / "vocab.json"), str(d / "dataset.json"), table_settings, cfg["train"],
            table)  # fmt: skip
     model, quality_path = str(work / "surrogate.pkl"), str(work / "quality.json")
     # the committed tables replay on simulated seconds (the study's default cost is epochs)
-    quality = st.run("surrogate", selection.fit_surrogate, table, space, table_settings,
+    quality = st.run("surrogate", fit_surrogate, table, space, table_settings,
                      cfg["proxy"]["budget_evaluations"], model, quality_path,
                      "seconds")  # fmt: skip
     replay: dict[str, float] = {}
     for opt in OPTIMIZERS:
         out = str(work / "runs" / f"{opt}.parquet")
         start = time.perf_counter()
-        st.run("replays", selection.proxy_run, model, quality_path, [opt], args.seeds, out)
+        st.run("replays", proxy_run, model, quality_path, [opt], args.seeds, out)
         replay[opt] = time.perf_counter() - start
     traj = pd.concat([pd.read_parquet(work / "runs" / f"{o}.parquet") for o in OPTIMIZERS])
     ref, budget = float(quality["best_true"]), float(quality["budget"])
-    chosen = st.run("selection", compare.selection_report, traj, ref, budget,
+    chosen = st.run("selection", selection_report, traj, ref, budget,
                     work / "selection.json", work / "selection.md")  # fmt: skip
     report = json.loads((work / "selection.json").read_text())
-    curves = compare.anytime_curves(traj, ref, budget)
+    curves = anytime_curves(traj, ref, budget)
     n_rows = len(pd.read_parquet(subset))
     return {"dataset": dataset, "traj": traj.assign(dataset=dataset), "curves": curves,
             "quality": quality, "chosen": chosen, "report": report, "stages": st.seconds,
@@ -167,7 +173,7 @@ def write(results: list[dict[str, Any]], args: argparse.Namespace, total: float)
         f"{args.seeds[0]}..{args.seeds[-1]} ({len(args.seeds)}) per optimizer; total wall "
         f"{total:.1f} s. Regret = true error of the incumbent minus the best true error among "
         "the proxy table's configs; AUC is the normalized area under the regret curve over the "
-        "budget (lower is better; hpotext.compare); ranks over seeds, 1 = best.",
+        "budget (lower is better; hpotext.selection.stats); ranks over seeds, 1 = best.",
         "",
     ]
     for res in results:

@@ -19,11 +19,13 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import machine  # noqa: E402
-from hpotext import data as data_mod  # noqa: E402
-from hpotext.datasets import fetch  # noqa: E402
-from hpotext.plots import benchmark_bars  # noqa: E402
-from hpotext.text import Vocab  # noqa: E402
-from hpotext.train import TrainConfig, TrainData, default_device, train  # noqa: E402
+from hpotext.data import split as data_mod  # noqa: E402
+from hpotext.data.steps import fetch  # noqa: E402
+from hpotext.data.text import Vocab  # noqa: E402
+from hpotext.report.plots.summary import benchmark_bars  # noqa: E402
+from hpotext.train.config import TrainConfig
+from hpotext.train.loop import default_device, train
+from hpotext.train.records import TrainData  # noqa: E402
 
 VARIANTS = {
     "fixed padding": {"padding": "fixed", "token_drop": 0.0},

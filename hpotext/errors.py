@@ -13,3 +13,19 @@ class ConfigError(HpotextError):
 
 class DataError(HpotextError):
     """A dataset file is missing, unreadable or unusable."""
+
+
+class SearchError(HpotextError):
+    """The search cannot go on (too many failing trials in a row, a journal that does not match)."""
+
+
+class NoResultError(HpotextError):
+    """A stage found nothing to continue with: no trial of a search (or a live run) succeeded."""
+
+
+class StaleFileError(HpotextError):
+    """A file an earlier step wrote is missing or not what this step needs; rebuild it."""
+
+
+class ReplayError(HpotextError):
+    """A search journal does not replay: it was written with another optimizer, seed or space."""

@@ -54,3 +54,34 @@ def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
     """Write ``df`` (without its index) to parquet atomically."""
     with atomic_path(path) as tmp:
         df.to_parquet(tmp, index=False)
+
+
+def concat_parquets(
+    paths: list[str], out: str | Path, sort_by: list[str], log: str | Path | None = None
+) -> None:
+    """Join parquet parts (e.g. the proxy table's shards) into one file, rows sorted; with
+    ``log``, write one line saying so there."""
+    import pandas as pd
+
+    table = pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)
+    write_parquet(table.sort_values(sort_by, kind="stable"), out)
+    if log is not None:
+        Path(log).write_text(f"joined {len(paths)} parts ({len(table)} rows) into {out}\n")
+
+
+def plain(value: Any) -> Any:
+    """``value`` as plain Python for JSON or YAML: numpy (and torch) scalars unwrapped, tuples
+    as lists, dict keys kept, recursively."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        return value.item()
+    return value
+
+
+def canonical_json(value: Any) -> str:
+    """``value`` as sorted-key JSON (tuples become lists, numpy scalars numbers): equal configs
+    give equal strings."""
+    return json.dumps(plain(value), sort_keys=True)

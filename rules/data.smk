@@ -18,7 +18,7 @@ rule fetch:
 
 rule prepare:
     input:
-        source=dataset_source,
+        source=of_study("dataset_source"),
     output:
         train="results/{exp}/data/train.parquet",
         val="results/{exp}/data/val.parquet",

@@ -10,10 +10,10 @@ rule retrain:
     input:
         config=retrain_config,
         space=space_file,
-        train=base_data("train.parquet"),
-        val=base_data("val.parquet"),
-        vocab=base_data("vocab.json"),
-        info=base_data("dataset.json"),
+        train=base_file("data/train.parquet"),
+        val=base_file("data/val.parquet"),
+        vocab=base_file("data/vocab.json"),
+        info=base_file("data/dataset.json"),
     output:
         model="results/{exp}/final/{variant}/seed{seed}/model.pt",
         curve="results/{exp}/final/{variant}/seed{seed}/curve.parquet",
@@ -27,7 +27,7 @@ rule retrain:
     resources:
         gpu=GPU,
     params:
-        space=space_meaning,
+        space=of_study("space_meaning"),
         train=setting("train"),
         max_len=setting("text", "max_len"),
         work="results/{exp}/final/{variant}/seed{seed}/checkpoints",
@@ -38,9 +38,9 @@ rule retrain:
 rule evaluate:
     input:
         model=rules.retrain.output.model,
-        test=base_data("test.parquet"),
-        vocab=base_data("vocab.json"),
-        info=base_data("dataset.json"),
+        test=base_file("data/test.parquet"),
+        vocab=base_file("data/vocab.json"),
+        info=base_file("data/dataset.json"),
     output:
         metrics="results/{exp}/final/{variant}/seed{seed}/test_metrics.json",
     log:

@@ -23,7 +23,7 @@ rule arm_space:
 
 rule compare_arms:
     input:
-        metrics=arm_metrics,
+        metrics=of_study("arm_metric_files"),
         space=ancient(BASE_SPACE),
     output:
         json="results/{exp}/study/comparison.json",
@@ -39,8 +39,8 @@ rule compare_arms:
         "../envs/hpotext.yaml"
     params:
         space=SPACE_MEANING,
-        arms=ARM_NAMES,
+        arms=PLAN.arm_names,
         study=config["study"],
-        metric_files=lambda w: {arm: arm_metric_files(w.exp, arm) for arm in ARM_NAMES},
+        metric_files=of_study("arm_metrics"),
     script:
         "../scripts/compare_arms.py"

@@ -13,7 +13,7 @@ rule derive_priors:
     conda:
         "../envs/hpotext.yaml"
     params:
-        space=space_meaning,
+        space=of_study("space_meaning"),
         top_k=setting("priors", "top_k"),
     script:
         "../scripts/derive_priors.py"

@@ -34,16 +34,16 @@ rule proxy_table_shard:
         gpu=GPU,
     params:
         space=SPACE_MEANING,
-        settings=PROXY_TABLE,
+        settings=PLAN.proxy_table,
         train=config["train"],
-        shards=PROXY_SHARDS,
+        shards=PLAN.proxy_shards,
     script:
-        "../scripts/proxy_table.py"
+        "../scripts/proxy_table_shard.py"
 
 
 rule proxy_table:
     input:
-        shards=proxy_shards,
+        shards=of_study("proxy_files", "table"),
     output:
         table="results/{exp}/proxy/table.parquet",
     log:
@@ -73,9 +73,9 @@ rule proxy_surrogate:
         "../envs/hpotext.yaml"
     params:
         space=SPACE_MEANING,
-        settings=PROXY_TABLE,
+        settings=PLAN.proxy_table,
         evaluations=config["proxy"]["budget_evaluations"],
-        cost=PROXY_COST,
+        cost=PLAN.proxy_cost,
     script:
         "../scripts/proxy_surrogate.py"
 
@@ -95,7 +95,7 @@ rule proxy_run:
         "../envs/hpotext.yaml"
     threads: 1
     params:
-        optimizers=lambda wildcards: PROXY_PARTS[int(wildcards.part)],
-        seeds=PROXY_SEEDS,
+        optimizers=proxy_part,
+        seeds=PLAN.proxy_seeds,
     script:
         "../scripts/proxy_run.py"

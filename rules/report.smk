@@ -25,7 +25,7 @@ rule importance:
     conda:
         "../envs/hpotext.yaml"
     params:
-        space=space_meaning,
+        space=of_study("space_meaning"),
         settings=setting("importance"),
     script:
         "../scripts/importance.py"
@@ -57,15 +57,17 @@ rule search_plots:
     conda:
         "../envs/hpotext.yaml"
     params:
-        space=space_meaning,
+        space=of_study("space_meaning"),
     script:
         "../scripts/search_plots.py"
 
 
 rule plots:
     input:
-        curves=tuned_curves,
-        metrics=tuned_metrics,
+        curves=of_study("per_seed", "final/tuned/seed{seed}/curve.parquet", ("tuned",)),
+        metrics=of_study(
+            "per_seed", "final/tuned/seed{seed}/test_metrics.json", ("tuned",)
+        ),
     output:
         curves=report(
             "results/{exp}/report/learning_curves.png",
@@ -87,20 +89,24 @@ rule plots:
 
 rule summary:
     input:
-        info=base_data("dataset.json"),
-        subset=base_data("search_subset.parquet"),
-        tuned=tuned_metrics,
-        default=default_metrics,
-        tfidf=lambda w: f"results/{base_exp(w.exp)}/baseline/tfidf.json",
+        info=base_file("data/dataset.json"),
+        subset=base_file("data/search_subset.parquet"),
+        tuned=of_study(
+            "per_seed", "final/tuned/seed{seed}/test_metrics.json", ("tuned",)
+        ),
+        default=of_study(
+            "per_seed", "final/default/seed{seed}/test_metrics.json", ("default",)
+        ),
+        tfidf=base_file("baseline/tfidf.json"),
         trials=rules.collect_search.output.trials,
         incumbent=rules.collect_search.output.incumbent,
         default_config=rules.default_config.output.config,
         space=space_file,
         importance=rules.importance.output.json,
-        curves=final_curves,
-        benchmarks=stage_benchmarks,
-        selection=selection,
-        validation=validation,
+        curves=of_study("per_seed", "final/{variant}/seed{seed}/curve.parquet"),
+        benchmarks=of_study("benchmarks"),
+        selection=of_study("selection"),
+        validation=of_study("validation"),
     output:
         json="results/{exp}/summary.json",
         md="results/{exp}/summary.md",
@@ -119,8 +125,8 @@ rule summary:
     conda:
         "../envs/hpotext.yaml"
     params:
-        space=space_meaning,
-        seeds=seeds_of,
+        space=of_study("space_meaning"),
+        seeds=of_study("seeds"),
         optimizer=setting("search", "optimizer"),
     script:
         "../scripts/summary.py"

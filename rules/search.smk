@@ -3,13 +3,13 @@
 
 rule search:
     input:
-        subset=base_data("search_subset.parquet"),
-        val=base_data("val.parquet"),
-        vocab=base_data("vocab.json"),
-        info=base_data("dataset.json"),
+        subset=base_file("data/search_subset.parquet"),
+        val=base_file("data/val.parquet"),
+        vocab=base_file("data/vocab.json"),
+        info=base_file("data/dataset.json"),
         space=space_file,
-        selection=selection,
-        hurdles=hurdles_of,
+        selection=of_study("selection"),
+        hurdles=of_study("hurdles"),
     output:
         done="results/{exp}/search/workers/{worker}.json",
     log:
@@ -23,14 +23,14 @@ rule search:
     resources:
         gpu=GPU,
     params:
-        space=space_meaning,
+        space=of_study("space_meaning"),
         store="results/{exp}/search",
         optimizer=setting("search", "optimizer"),
         seed=setting("search", "seed"),
         budget=setting("search", "budget"),
         train=setting("train"),
         max_len=setting("text", "max_len"),
-        workers=workers_of,
+        workers=of_study("workers"),
         max_failures=setting("search", "max_consecutive_failures"),
         stopping=setting("stopping"),
         continuation=setting("search", "continuation"),
@@ -41,7 +41,7 @@ rule search:
 
 rule collect_search:
     input:
-        workers=search_markers,
+        workers=of_study("search_markers"),
         space=space_file,
     output:
         trials="results/{exp}/search/trials.parquet",
@@ -51,7 +51,7 @@ rule collect_search:
     conda:
         "../envs/hpotext.yaml"
     params:
-        space=space_meaning,
+        space=of_study("space_meaning"),
         store="results/{exp}/search",
     script:
         "../scripts/collect_search.py"
@@ -67,6 +67,6 @@ rule default_config:
     conda:
         "../envs/hpotext.yaml"
     params:
-        space=space_meaning,
+        space=of_study("space_meaning"),
     script:
         "../scripts/default_config.py"

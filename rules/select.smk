@@ -3,7 +3,7 @@
 
 rule select_optimizer:
     input:
-        runs=proxy_runs,
+        runs=of_study("proxy_files", "runs"),
         quality=rules.proxy_surrogate.output.quality,
     output:
         json="results/{exp}/selection/optimizer.json",

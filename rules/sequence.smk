@@ -4,9 +4,9 @@
 
 rule sequence_summary:
     input:
-        incumbents=task_files("search/incumbent.json"),
-        trials=task_files("search/trials.parquet"),
-        summaries=task_files("summary.json"),
+        incumbents=of_study("task_files", "search/incumbent.json"),
+        trials=of_study("task_files", "search/trials.parquet"),
+        summaries=of_study("task_files", "summary.json"),
     output:
         md="results/{exp}/sequence.md",
         table="results/{exp}/sequence.parquet",
@@ -16,7 +16,7 @@ rule sequence_summary:
     conda:
         "../envs/hpotext.yaml"
     params:
-        names=TASK_NAMES,
+        names=PLAN.task_names,
         optimizer=config["search"]["optimizer"],
     script:
         "../scripts/sequence_summary.py"

@@ -37,7 +37,7 @@ rule validate_run:
 rule validate_proxy:
     input:
         selection=rules.select_optimizer.output.json,
-        runs=validate_runs,
+        runs=of_study("proxy_files", "validate"),
     output:
         json="results/{exp}/selection/validation.json",
         md="results/{exp}/selection/validation.md",

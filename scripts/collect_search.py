@@ -1,12 +1,12 @@
 """trials.parquet and incumbent.json from the search's trial store."""
 
-from hpotext.scripting import run_step
-from hpotext.study import collect
+from hpotext.search.steps import collect_search
+from hpotext.workflow.scripting import run_step
 
 snakemake = globals()["snakemake"]
 run_step(
     snakemake,
-    collect,
+    collect_search,
     store_dir=snakemake.params.store,
     space_path=snakemake.input.space,
     trials_out=snakemake.output.trials,

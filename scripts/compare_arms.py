@@ -1,12 +1,12 @@
 """A playbook study's arms compared on their tuned test scores."""
 
-from hpotext.playbook import compare_step
-from hpotext.scripting import run_step
+from hpotext.studies.steps import compare_arms
+from hpotext.workflow.scripting import run_step
 
 snakemake = globals()["snakemake"]
 run_step(
     snakemake,
-    compare_step,
+    compare_arms,
     arm_names=list(snakemake.params.arms),
     metric_files={k: list(v) for k, v in dict(snakemake.params.metric_files).items()},
     study=dict(snakemake.params.study),

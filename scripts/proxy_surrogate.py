@@ -1,12 +1,12 @@
 """Fit the surrogate on the proxy table and report its quality on held-out configs."""
 
-from hpotext.scripting import run_step
-from hpotext.selection import fit_surrogate
+from hpotext.proxy.steps import proxy_surrogate
+from hpotext.workflow.scripting import run_step
 
 snakemake = globals()["snakemake"]
 run_step(
     snakemake,
-    fit_surrogate,
+    proxy_surrogate,
     table_path=snakemake.input.table,
     space_path=snakemake.input.space,
     settings=dict(snakemake.params.settings),

@@ -1,7 +1,7 @@
 """Retrain a config (tuned or default) on the full train split; keep its best epoch on val."""
 
-from hpotext.scripting import run_step
-from hpotext.study import retrain
+from hpotext.final.steps import retrain
+from hpotext.workflow.scripting import run_step
 
 snakemake = globals()["snakemake"]
 run_step(

@@ -1,12 +1,12 @@
 """One search worker: ask, train, tell through the shared trial store until the budget is spent."""
 
-from hpotext.scripting import run_step
-from hpotext.study import search_worker
+from hpotext.search.steps import search
+from hpotext.workflow.scripting import run_step
 
 snakemake = globals()["snakemake"]
 run_step(
     snakemake,
-    search_worker,
+    search,
     space_path=snakemake.input.space,
     subset_path=snakemake.input.subset,
     val_path=snakemake.input.val,

@@ -1,12 +1,12 @@
 """Search progress, every trial's learning curve and the boundary check."""
 
-from hpotext.analysis import search_figures
-from hpotext.scripting import run_step
+from hpotext.report.steps import search_plots
+from hpotext.workflow.scripting import run_step
 
 snakemake = globals()["snakemake"]
 run_step(
     snakemake,
-    search_figures,
+    search_plots,
     trials_path=snakemake.input.trials,
     space_path=snakemake.input.space,
     incumbent_path=snakemake.input.incumbent,

@@ -1,7 +1,7 @@
 """Compare the optimizers' replays and select one for the search."""
 
-from hpotext.scripting import run_step
-from hpotext.selection import select_optimizer
+from hpotext.selection.steps import select_optimizer
+from hpotext.workflow.scripting import run_step
 
 snakemake = globals()["snakemake"]
 # the search that takes this selection (from the config, not a param: a param would rerun the

@@ -1,12 +1,12 @@
 """A sequence study's table: each task's search cost, hurdle trials and tuned test score."""
 
-from hpotext.scripting import run_step
-from hpotext.sequence import summary_step
+from hpotext.studies.steps import sequence_summary
+from hpotext.workflow.scripting import run_step
 
 snakemake = globals()["snakemake"]
 run_step(
     snakemake,
-    summary_step,
+    sequence_summary,
     names=list(snakemake.params.names),
     incumbents=list(snakemake.input.incumbents),
     trials=list(snakemake.input.trials),

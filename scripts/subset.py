@@ -1,7 +1,7 @@
 """Take the stratified search subset of the train split."""
 
-from hpotext.pipeline import subset
-from hpotext.scripting import run_step
+from hpotext.data.steps import subset
+from hpotext.workflow.scripting import run_step
 
 snakemake = globals()["snakemake"]
 run_step(

@@ -1,12 +1,12 @@
 """Write summary.json and summary.md."""
 
-from hpotext.scripting import run_step
-from hpotext.summary import summarize
+from hpotext.report.steps import summary
+from hpotext.workflow.scripting import run_step
 
 snakemake = globals()["snakemake"]
 run_step(
     snakemake,
-    summarize,
+    summary,
     experiment=snakemake.wildcards.exp,
     info_path=snakemake.input.info,
     subset_path=snakemake.input.subset,

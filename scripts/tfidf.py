@@ -1,12 +1,12 @@
 """The TF-IDF + logistic-regression reference on the same split."""
 
-from hpotext.baseline import tfidf_baseline
-from hpotext.scripting import run_step
+from hpotext.final.steps import tfidf
+from hpotext.workflow.scripting import run_step
 
 snakemake = globals()["snakemake"]
 run_step(
     snakemake,
-    tfidf_baseline,
+    tfidf,
     train_path=snakemake.input.train,
     val_path=snakemake.input.val,
     test_path=snakemake.input.test,

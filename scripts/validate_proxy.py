@@ -1,7 +1,7 @@
 """Rank correlation between the proxy's ordering of the optimizers and the live one."""
 
-from hpotext.scripting import run_step
-from hpotext.validate import validate_proxy
+from hpotext.selection.steps import validate_proxy
+from hpotext.workflow.scripting import run_step
 
 snakemake = globals()["snakemake"]
 run_step(

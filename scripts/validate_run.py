@@ -1,12 +1,12 @@
 """Run one optimizer live on the real search (its own store), for the proxy's validation."""
 
-from hpotext.scripting import run_step
-from hpotext.validate import live_run
+from hpotext.selection.steps import validate_run
+from hpotext.workflow.scripting import run_step
 
 snakemake = globals()["snakemake"]
 run_step(
     snakemake,
-    live_run,
+    validate_run,
     out=snakemake.output.run,
     space_path=snakemake.input.space,
     subset_path=snakemake.input.subset,

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from hpotext import space as S
+from hpotext.errors import ReplayError
 from hpotext.optimizers import make_optimizer
 from hpotext.optimizers.records import Result, Suggestion
 
@@ -161,7 +162,7 @@ def test_replay_detects_divergence(name: str) -> None:
     s = ask(make_optimizer(name, TOY, seed=0))
     other = make_optimizer(name, TOY, seed=0)
     wrong = Suggestion(s.trial_id, {**s.config, "dropout": 0.49}, s.fidelity, s.parent, s.info)
-    with pytest.raises(RuntimeError, match="replay diverged"):
+    with pytest.raises(ReplayError, match="journal"):
         other.replay(wrong)
 
 
@@ -179,9 +180,9 @@ def test_duplicate_tells_are_ignored_unknown_ones_rejected(name: str) -> None:
 
 def test_priorband_replay_needs_its_info() -> None:
     s = ask(make_optimizer("priorband", TOY, seed=0))
-    with pytest.raises(RuntimeError, match="out of order"):
+    with pytest.raises(ReplayError, match="out of order"):
         make_optimizer("priorband", TOY, seed=0).replay(stored(Suggestion(5, s.config, 1)))
-    with pytest.raises(RuntimeError, match="info lacks"):
+    with pytest.raises(ReplayError, match="info lacks"):
         make_optimizer("priorband", TOY, seed=0).replay(Suggestion(0, s.config, 1))
 
 

@@ -9,8 +9,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hpotext import compare, plots_compare
 from hpotext.errors import ConfigError
+from hpotext.report.plots import selection as plots_compare
+from hpotext.selection.rule import select, selection_report
+from hpotext.selection.stats import (
+    anytime_curves,
+    critical_difference,
+    friedman,
+    initial_regret,
+    ranks,
+    ranks_at_budgets,
+    regret_curve,
+    run_metrics,
+)
 
 BEST, BUDGET = 0.1, 10.0
 
@@ -54,21 +65,21 @@ def metrics_table(values: dict[str, list[float]]) -> pd.DataFrame:
 def test_initial_and_regret_curve_step_function() -> None:
     traj = tiny()
     # Worst first-trial incumbent is b's 0.7 -> initial regret 0.7 - 0.1 = 0.6.
-    assert compare.initial_regret(traj, BEST) == pytest.approx(0.6)
+    assert initial_regret(traj, BEST) == pytest.approx(0.6)
     run = traj[traj["optimizer"] == "a"]
     grid = np.array([0.0, 1.99, 2.0, 5.0, 6.0, 10.0])
-    curve = compare.regret_curve(run, grid, BEST, 0.6)
+    curve = regret_curve(run, grid, BEST, 0.6)
     np.testing.assert_allclose(curve, [0.6, 0.6, 0.4, 0.4, 0.2, 0.2])
 
 
 def test_regret_is_clipped_and_follows_a_worse_incumbent() -> None:
     run = pd.DataFrame({"cost": [1.0, 2.0], "incumbent_true": [0.05, 0.3]})
     # 0.05 is below best_true -> regret 0; the later, truly worse incumbent counts as 0.2.
-    np.testing.assert_allclose(compare.regret_curve(run, [1.0, 3.0], BEST, 0.5), [0.0, 0.2])
+    np.testing.assert_allclose(regret_curve(run, [1.0, 3.0], BEST, 0.5), [0.0, 0.2])
 
 
 def test_auc_final_regret_and_time_to_target_by_hand() -> None:
-    m = compare.run_metrics(tiny(), BEST, BUDGET, target=0.3).set_index("optimizer")
+    m = run_metrics(tiny(), BEST, BUDGET, target=0.3).set_index("optimizer")
     # a: regret 0.6 on [0,2), 0.4 on [2,6), 0.2 on [6,10]:
     #    area = 0.6*2 + 0.4*4 + 0.2*4 = 1.2 + 1.6 + 0.8 = 3.6; AUC = 3.6 / (10 * 0.6) = 0.6.
     # b: regret 0.6 on [0,3) and 0.6 on [3,10] (cost-12 trial is past the budget):
@@ -85,7 +96,7 @@ def test_auc_final_regret_and_time_to_target_by_hand() -> None:
 
 
 def test_default_target_is_median_final_regret() -> None:
-    m = compare.run_metrics(tiny(), BEST, BUDGET).set_index("optimizer")
+    m = run_metrics(tiny(), BEST, BUDGET).set_index("optimizer")
     # Final regrets 0.2 and 0.6 -> target 0.4, which a reaches at its first trial (cost 2).
     assert m.loc["a", "target"] == pytest.approx(0.4)
     assert m.loc["a", "time_to_target"] == pytest.approx(2.0)
@@ -97,19 +108,19 @@ def test_auc_stays_in_unit_interval_when_incumbent_worsens() -> None:
     )
     # initial 0.2, but regret 0.4 after cost 5 -> scale 0.4:
     # area = 0.2*1 + 0.2*4 + 0.4*5 = 3.0; AUC = 3.0 / (10 * 0.4) = 0.75.
-    m = compare.run_metrics(traj, BEST, BUDGET)
+    m = run_metrics(traj, BEST, BUDGET)
     assert m["auc"].iloc[0] == pytest.approx(0.75)
 
 
 def test_anytime_curves_mean_and_t_interval() -> None:
     traj = synthetic({"x": 0.5, "y": 0.1}, seeds=4)
-    curves = compare.anytime_curves(traj, BEST, BUDGET, points=11)
+    curves = anytime_curves(traj, BEST, BUDGET, points=11)
     assert set(curves["optimizer"]) == {"x", "y"}
     assert len(curves) == 22
     x = curves[curves["optimizer"] == "x"].reset_index(drop=True)
-    initial = compare.initial_regret(traj, BEST)
+    initial = initial_regret(traj, BEST)
     grid = np.linspace(0, BUDGET, 11)
-    runs = [compare.regret_curve(r, grid, BEST, initial) for _, r in traj[traj.optimizer == "x"]
+    runs = [regret_curve(r, grid, BEST, initial) for _, r in traj[traj.optimizer == "x"]
             .groupby("seed")]  # fmt: skip
     values = np.vstack(runs)
     half = 3.182446305284263 * values.std(axis=0, ddof=1) / 2  # t_{0.975, 3}, sqrt(4) = 2
@@ -121,20 +132,20 @@ def test_anytime_curves_mean_and_t_interval() -> None:
 def test_ranks_average_ties() -> None:
     metrics = metrics_table({"a": [0.1, 0.2], "b": [0.1, 0.1], "c": [0.3, 0.1]})
     # seed 0: a, b tie at 0.1 -> 1.5, 1.5; c -> 3. seed 1: b, c tie -> 1.5, 1.5; a -> 3.
-    r = compare.ranks(metrics, "auc").set_index("optimizer")["mean_rank"]
+    r = ranks(metrics, "auc").set_index("optimizer")["mean_rank"]
     assert r.to_dict() == {"b": 1.5, "a": 2.25, "c": 2.25}
     assert list(r.index) == ["b", "a", "c"]
 
 
 def test_ranks_drop_incomplete_seeds() -> None:
     metrics = metrics_table({"a": [0.1, 0.2], "b": [0.2, 0.1]}).iloc[:-1]
-    r = compare.ranks(metrics, "auc")
+    r = ranks(metrics, "auc")
     assert r["n_blocks"].iloc[0] == 1
     assert r.set_index("optimizer")["mean_rank"].to_dict() == {"a": 1.0, "b": 2.0}
 
 
 def test_ranks_at_budgets() -> None:
-    out = compare.ranks_at_budgets(tiny(), BEST, BUDGET, fractions=(0.1, 0.5))
+    out = ranks_at_budgets(tiny(), BEST, BUDGET, fractions=(0.1, 0.5))
     # At cost 1 both runs are at the initial regret (tie 1.5); at cost 5 a has 0.4 < b's 0.6.
     got = {(r.fraction, r.optimizer): r.mean_rank for r in out.itertuples()}
     assert got == {(0.1, "a"): 1.5, (0.1, "b"): 1.5, (0.5, "a"): 1.0, (0.5, "b"): 2.0}
@@ -146,7 +157,7 @@ def test_friedman_detects_a_dominant_optimizer() -> None:
     metrics = metrics_table(
         {"best": list(0.1 + noise[0]), "mid": list(0.5 + noise[1]), "bad": list(0.6 + noise[2])}
     )
-    out = compare.friedman(metrics)
+    out = friedman(metrics)
     # Ranks are 1, 2, 3 on every seed: chi2 = 12n/(k(k+1)) * sum(R^2) - 3n(k+1) = 20.
     assert out["statistic"] == pytest.approx(20.0)
     assert out["p_value"] < 1e-3
@@ -154,30 +165,30 @@ def test_friedman_detects_a_dominant_optimizer() -> None:
 
 
 def test_friedman_identical_and_too_small() -> None:
-    same = compare.friedman(metrics_table({o: [0.3] * 5 for o in "abc"}))
+    same = friedman(metrics_table({o: [0.3] * 5 for o in "abc"}))
     assert (same["statistic"], same["p_value"]) == (0.0, 1.0)
     rng = np.random.default_rng(2)
-    noisy = compare.friedman(metrics_table({o: list(rng.uniform(size=12)) for o in "abc"}))
+    noisy = friedman(metrics_table({o: list(rng.uniform(size=12)) for o in "abc"}))
     assert noisy["p_value"] > 0.05
-    two = compare.friedman(metrics_table({"a": [0.1, 0.2], "b": [0.2, 0.3]}))
+    two = friedman(metrics_table({"a": [0.1, 0.2], "b": [0.2, 0.3]}))
     assert two["p_value"] is None and "3 optimizers" in two["reason"]
-    one_seed = compare.friedman(metrics_table({o: [0.1] for o in "abc"}))
+    one_seed = friedman(metrics_table({o: [0.1] for o in "abc"}))
     assert one_seed["p_value"] is None and "2 complete seeds" in one_seed["reason"]
 
 
 def test_critical_difference() -> None:
-    assert compare.critical_difference(4, 10) == pytest.approx(2.569 * math.sqrt(4 * 5 / 60))
-    assert compare.critical_difference(4, 10) == pytest.approx(1.483, abs=1e-3)
+    assert critical_difference(4, 10) == pytest.approx(2.569 * math.sqrt(4 * 5 / 60))
+    assert critical_difference(4, 10) == pytest.approx(1.483, abs=1e-3)
     for k in (1, 11):
         with pytest.raises(ConfigError, match="2 to 10"):
-            compare.critical_difference(k, 10)
+            critical_difference(k, 10)
 
 
 def test_select_significant_winner() -> None:
     rng = np.random.default_rng(3)
     values = {o: list(base + rng.uniform(0, 0.05, 20)) for o, base in
               {"tpe": 0.1, "rs": 0.5, "hb": 0.6}.items()}  # fmt: skip
-    sel = compare.select(metrics_table(values))
+    sel = select(metrics_table(values))
     assert sel.name == "tpe"
     assert sel.mean_ranks == {"tpe": 1.0, "rs": 2.0, "hb": 3.0}
     # CD = 2.343 * sqrt(3 * 4 / (6 * 20)) = 0.741 < rank gap 1 (10 seeds would give 1.048).
@@ -189,32 +200,32 @@ def test_select_significant_winner() -> None:
 def test_select_not_significant_lists_close_optimizers() -> None:
     rng = np.random.default_rng(4)
     values = {o: list(rng.uniform(size=6)) for o in ("a", "b", "c")}
-    sel = compare.select(metrics_table(values))
+    sel = select(metrics_table(values))
     others = [o for o in sel.mean_ranks if o != sel.name]
     assert f"not significantly different from {', '.join(others)}" in sel.reason
 
 
 def test_select_tie_breaks_on_mean_auc_then_name() -> None:
     # Equal mean ranks (1.5 each); b has the lower mean AUC (0.25 vs 0.3).
-    sel = compare.select(metrics_table({"a": [0.1, 0.5], "b": [0.2, 0.3]}))
+    sel = select(metrics_table({"a": [0.1, 0.5], "b": [0.2, 0.3]}))
     assert sel.name == "b" and "lower in mean AUC" in sel.reason
     assert sel.friedman["p_value"] is None and sel.tied_with == ["a"]
     # Identical everything: the name decides.
-    sel = compare.select(metrics_table({"z": [0.2, 0.3], "m": [0.3, 0.2]}))
+    sel = select(metrics_table({"z": [0.2, 0.3], "m": [0.3, 0.2]}))
     assert sel.name == "m" and "first by name" in sel.reason
 
 
 def test_bad_input_raises_config_error() -> None:
     with pytest.raises(ConfigError, match="incumbent_true"):
-        compare.run_metrics(tiny().drop(columns="incumbent_true"), BEST, BUDGET)
+        run_metrics(tiny().drop(columns="incumbent_true"), BEST, BUDGET)
     with pytest.raises(ConfigError, match="budget"):
-        compare.run_metrics(tiny(), BEST, 0.0)
+        run_metrics(tiny(), BEST, 0.0)
 
 
 def test_selection_report_writes_json_and_markdown(tmp_path) -> None:
     traj = synthetic({"good": 0.05, "ok": 0.4, "bad": 0.9})
     out_json, out_md = tmp_path / "sel.json", tmp_path / "sel.md"
-    sel = compare.selection_report(traj, BEST, BUDGET, out_json, out_md)
+    sel = selection_report(traj, BEST, BUDGET, out_json, out_md)
     data = json.loads(out_json.read_text())
     assert data["name"] == sel.name == "good"
     assert data["reason"] == sel.reason
@@ -226,15 +237,15 @@ def test_selection_report_writes_json_and_markdown(tmp_path) -> None:
     md = out_md.read_text()
     assert "| good |" in md and sel.reason in md
     # Deterministic: a second run writes the same bytes.
-    compare.selection_report(traj, BEST, BUDGET, tmp_path / "b.json", tmp_path / "b.md")
+    selection_report(traj, BEST, BUDGET, tmp_path / "b.json", tmp_path / "b.md")
     assert (tmp_path / "b.json").read_text() == out_json.read_text()
 
 
 def test_plots_write_png(tmp_path) -> None:
     traj = synthetic({"good": 0.05, "ok": 0.4, "bad": 0.9, "worse": 1.0}, seeds=3)
-    curves = compare.anytime_curves(traj, BEST, BUDGET, points=20)
+    curves = anytime_curves(traj, BEST, BUDGET, points=20)
     plots_compare.anytime_plot(curves, tmp_path / "anytime.png")
-    sel = compare.select(compare.run_metrics(traj, BEST, BUDGET))
+    sel = select(run_metrics(traj, BEST, BUDGET))
     plots_compare.cd_diagram(sel.mean_ranks, sel.cd, tmp_path / "cd.png")
     for name in ("anytime.png", "cd.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hpotext.config import experiment_name, validate_config
 from hpotext.errors import ConfigError
+from hpotext.workflow.config import experiment_name, validate_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -132,7 +132,7 @@ def test_reading_the_workflow_imports_no_torch() -> None:
     sources = [root / "Snakefile", *sorted((root / "rules").glob("*.smk"))]
     pattern = re.compile(r"^from (hpotext[\w.]*) import", re.MULTILINE)
     modules = sorted({m for path in sources for m in pattern.findall(path.read_text())})
-    assert "hpotext.space" in modules and "hpotext.config" in modules
+    assert "hpotext.workflow.plan" in modules
     code = (f"import sys; import {', '.join(modules)}; "
             "print('torch' in sys.modules, 'sklearn' in sys.modules)")  # fmt: skip
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
@@ -147,14 +147,15 @@ def test_the_script_boundary_and_cpu_steps_import_no_torch() -> None:
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
-    code = ("import sys, hpotext.scripting, hpotext.io, hpotext.selection, hpotext.summary; "
+    code = ("import sys, hpotext.workflow.scripting, hpotext.io, hpotext.selection.steps, "
+            "hpotext.report.steps; "
             "assert 'torch' not in sys.modules and 'sklearn' not in sys.modules")  # fmt: skip
     subprocess.run([sys.executable, "-c", code], cwd=root, check=True)
 
 
 def test_errors_name_the_source_that_set_the_key(tmp_path, monkeypatch) -> None:
     """The fix named config/config.yaml or --config even for a key from another --configfile."""
-    from hpotext.config import ConfigSources, config_sources
+    from hpotext.workflow.config import ConfigSources, config_sources
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "config").mkdir()
@@ -196,7 +197,7 @@ def test_a_dataset_directory_is_named(tmp_path) -> None:
 
 
 def test_a_bad_config_file_is_one_sentence(tmp_path) -> None:
-    from hpotext.config import load_yaml
+    from hpotext.workflow.config import load_yaml
 
     with pytest.raises(ConfigError, match="config file .* does not exist; give the path"):
         load_yaml(tmp_path / "nope.yaml")

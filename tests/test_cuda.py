@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from hpotext.pipeline import find_batch_size
-from hpotext.train import TrainConfig, checkpoint_path, train
+from hpotext.train.config import TrainConfig
+from hpotext.train.loop import checkpoint_path, train
+from hpotext.train.setup import find_batch_size
 from tests.test_train import toy_data
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")

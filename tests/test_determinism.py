@@ -16,16 +16,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hpotext import pipeline
-from hpotext.config import validate_config
-from hpotext.optimizers.store import TrialStore
+from hpotext.data import steps as pipeline
+from hpotext.search.store import TrialStore
+from hpotext.workflow.config import validate_config
 from tests.test_pipeline import DATA_CFG, TEXT_CFG
 
 ROOT = Path(__file__).resolve().parent.parent
 TIME_COLUMNS = ["asked_at", "finished_at", "cost_seconds"]
 RUN = """
 import json, sys
-from hpotext.study import search_worker
+from hpotext.search.steps import search as search_worker
 for kwargs in json.loads(sys.argv[1]):
     search_worker(**kwargs)
 """

@@ -6,7 +6,10 @@ import pytest
 import torch
 from torch import nn
 
-from hpotext.diagnosis import (
+from hpotext.errors import ConfigError
+from hpotext.train.callbacks import Callback, TrainState
+from hpotext.train.config import TrainConfig
+from hpotext.train.diagnosis import (
     Diagnosis,
     DiagnosisSettings,
     EmaSettings,
@@ -15,8 +18,8 @@ from hpotext.diagnosis import (
     ema,
     stoppers,
 )
-from hpotext.errors import ConfigError
-from hpotext.train import Callback, EpochRecord, TrainConfig, TrainState, train
+from hpotext.train.loop import train
+from hpotext.train.records import EpochRecord
 from tests.test_train import toy_data
 
 CPU = torch.device("cpu")

@@ -11,11 +11,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hpotext import analysis, boundary
-from hpotext import importance as imp
 from hpotext import space as space_mod
 from hpotext.errors import ConfigError
-from hpotext.summary import importance_lines, to_html
+from hpotext.report import boundary
+from hpotext.report.importance import (
+    Settings,
+    analyse,
+    choose_fidelity,
+    observations,
+    ranking,
+    scopes,
+)
+from hpotext.report.marginals import marginals
+from hpotext.report.render import importance_lines, to_html
+from hpotext.report.steps import importance
+from hpotext.report.steps import search_plots as search_figures
 from tests.toy_search import SPACE as TOY
 
 SPACE = {  # the store tests' toy space plus a categorical of numbers
@@ -59,73 +69,73 @@ def space() -> space_mod.Space:
 
 def test_observations_keep_each_config_once_at_its_longest_curve(space) -> None:
     trials = trial_table(10, fidelities=(1, 3, 9))
-    obs = imp.observations(trials, space, 3)
+    obs = observations(trials, space, 3)
     assert len(obs) == 10  # the 3- and 9-epoch trials of a config count once
     first = trials[trials.fidelity == 9].iloc[0]
     row = obs[obs.lr == first["config.lr"]].iloc[0]
     assert row["value"] == pytest.approx(first["curve"][2])
-    assert len(imp.observations(trials, space, 9)) == 10
+    assert len(observations(trials, space, 9)) == 10
 
 
 def test_highest_fidelity_with_enough_configs_else_a_warning(space) -> None:
     many_low = pd.concat([trial_table(30, (3,)), trial_table(5, (9,), seed=1)], ignore_index=True)
-    fid, obs, notes = imp.choose_fidelity(many_low, space, min_trials=20)
+    fid, obs, notes = choose_fidelity(many_low, space, min_trials=20)
     assert fid == 3 and len(obs) == 35 and "only 5 configs reached 9 epochs" in notes[0]
-    fid, obs, notes = imp.choose_fidelity(trial_table(25, (9,)), space, min_trials=20)
+    fid, obs, notes = choose_fidelity(trial_table(25, (9,)), space, min_trials=20)
     assert fid == 9 and notes == []
-    fid, obs, notes = imp.choose_fidelity(trial_table(4, (9,)), space, min_trials=20)
+    fid, obs, notes = choose_fidelity(trial_table(4, (9,)), space, min_trials=20)
     assert fid == 9 and "rough" in notes[0]
 
 
 def test_optuna_fanova_ranks_the_planted_hyperparameter_first(space) -> None:
-    records, info = imp.analyse(trial_table(60), space, imp.Settings(min_trials=20, pairs=3))
+    records, info = analyse(trial_table(60), space, Settings(min_trials=20, pairs=3))
     assert info["fidelity"] == 9 and info["n_configs"] == 60
     assert info["top"][0]["param"] == "lr" and info["top"][0]["importance"] > 0.5
     pairs = [r for r in records if r.scope == "all" and len(r.params) == 2]
     assert len(pairs) == 3 and all(0.0 <= r.importance <= 1.0 for r in pairs)
     assert sum(r.importance for r in records if r.scope == "all") <= 1.0 + 1e-6
     assert {r.scope for r in records} == {"all", "cnn"}  # cnn has >= 20 configs: its own scope
-    cnn = imp.ranking(records, "optuna", scope="cnn")
+    cnn = ranking(records, "optuna", scope="cnn")
     assert cnn[0]["param"] == "lr" and "cnn__num_filters" in {r["param"] for r in cnn}
     assert not any(r.method == "ped_anova" for r in records)  # fewer than 100 configs
 
 
 def test_ped_anova_joins_for_large_trial_counts(space) -> None:
-    settings = imp.Settings(min_trials=20, pairs=0, ped_anova_min_trials=50)
-    records, _ = imp.analyse(trial_table(80), space, settings)
+    settings = Settings(min_trials=20, pairs=0, ped_anova_min_trials=50)
+    records, _ = analyse(trial_table(80), space, settings)
     ped = {r.params[0]: r.importance for r in records
            if r.method == "ped_anova" and r.scope == "all"}  # fmt: skip
     assert max(ped, key=lambda k: ped[k]) == "lr"
 
 
 def test_too_few_configs_give_a_warning_not_a_crash(space) -> None:
-    records, info = imp.analyse(trial_table(2), space, imp.Settings())
+    records, info = analyse(trial_table(2), space, Settings())
     assert records == [] and "too few" in info["warnings"][-1]
 
 
 def test_unknown_backend_is_one_clear_error(space) -> None:
     with pytest.raises(ConfigError, match="importance.backend"):
-        imp.analyse(trial_table(5), space, imp.Settings(backend="shap"))
+        analyse(trial_table(5), space, Settings(backend="shap"))
 
 
 def test_fanova_package_ranks_the_planted_hyperparameter_first(space) -> None:
     """The optional backend; `make test` installs it and sets HPOTEXT_REQUIRE_EXTRAS=1."""
     if not os.environ.get("HPOTEXT_REQUIRE_EXTRAS"):
         pytest.importorskip("fanova")
-    records, info = imp.analyse(trial_table(60), space, imp.Settings(backend="both", pairs=2))
-    fan = imp.ranking(records, "fanova")
+    records, info = analyse(trial_table(60), space, Settings(backend="both", pairs=2))
+    fan = ranking(records, "fanova")
     assert fan[0]["param"] == "lr" and fan[0]["importance"] > 0.5
     assert info["top"][0]["param"] == "lr"  # the optuna ranking comes first with "both"
     assert any(r.backend == "fanova" and len(r.params) == 2 for r in records)
 
 
 def test_marginal_of_the_dominant_hyperparameter_has_its_optimum_inside(space) -> None:
-    obs = imp.observations(trial_table(60), space, 9)
-    keys = imp.scopes(obs, space, 20)["all"]
-    (lr,) = imp.marginals(obs, space, keys, ["lr"])
+    obs = observations(trial_table(60), space, 9)
+    keys = scopes(obs, space, 20)["all"]
+    (lr,) = marginals(obs, space, keys, ["lr"])
     best = lr.grid[int(np.argmin(lr.mean))]
     assert 1e-3 < best < 1e-2 and lr.log and not lr.categorical
-    (emb,) = imp.marginals(obs, space, keys, ["embed_dim"])
+    (emb,) = marginals(obs, space, keys, ["embed_dim"])
     assert emb.categorical and emb.grid == [32, 64, 128]
 
 
@@ -134,7 +144,7 @@ def test_importance_step_writes_table_summary_and_figures(tmp_path, space) -> No
     trial_table(40).to_parquet(trials_path)
     space_path.write_text(json.dumps(SPACE))
     outs = {k: str(tmp_path / f"{k}") for k in ("table", "json", "bars", "marginals")}
-    info = analysis.importance(str(trials_path), str(space_path), {"min_trials": 10},
+    info = importance(str(trials_path), str(space_path), {"min_trials": 10},
                                outs["table"], outs["json"], outs["bars"] + ".png",
                                outs["marginals"] + ".png")  # fmt: skip
     table = pd.read_parquet(outs["table"])
@@ -168,7 +178,7 @@ def test_search_figures_are_drawn(tmp_path) -> None:
               if k.startswith("config.") and pd.notna(v)}  # fmt: skip
     (tmp_path / "inc.json").write_text(json.dumps({"config": config}))
     outs = [str(tmp_path / f"{n}.png") for n in ("trace", "curves", "boundary")]
-    analysis.search_figures(str(tmp_path / "trials.parquet"), str(tmp_path / "space.yaml"),
+    search_figures(str(tmp_path / "trials.parquet"), str(tmp_path / "space.yaml"),
                             str(tmp_path / "inc.json"), *outs)  # fmt: skip
     assert all(Path(p).read_bytes()[:4] == b"\x89PNG" for p in outs)
 

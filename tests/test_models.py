@@ -10,7 +10,7 @@ from torch import nn
 
 from hpotext.errors import ConfigError
 from hpotext.models import (
-    MODELS,
+    MODULES,
     build_model,
     count_parameters,
     hyperparameters,
@@ -75,7 +75,7 @@ def mixed_batch() -> tuple[torch.Tensor, torch.Tensor]:
 
 def test_registry_covers_all_models() -> None:
     assert model_names() == ["boe", "cnn", "lstm", "transformer"]
-    assert set(SMALL) == set(model_names()) == set(MODELS)
+    assert set(SMALL) == set(model_names()) == set(MODULES)
 
 
 @pytest.mark.parametrize(("name", "hparams"), VARIANTS, ids=VARIANT_IDS)

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from hpotext import space as space_mod
-from hpotext.objective import TrialRunner
 from hpotext.optimizers.records import Suggestion
+from hpotext.search.objective import TrialRunner
 from tests.test_train import toy_data
 
 SPACE = space_mod.from_dict(

@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from hpotext.errors import ConfigError
+from hpotext.errors import ConfigError, ReplayError
 from hpotext.optimizers import OPTIMIZERS, Optimizer, Result, Suggestion, make_optimizer
 from hpotext.optimizers.halving import bracket_sizes
-from hpotext.space import Space, from_dict
+from hpotext.space.core import Space
+from hpotext.space.parse import from_dict
 
 TOY: dict[str, Any] = {
     "fidelity": {"name": "epochs", "min": 1, "max": 9, "eta": 3},
@@ -200,7 +201,7 @@ def test_replay_of_a_foreign_journal_raises(name: str) -> None:
     first = build(name).ask()
     assert first is not None
     other = dict(first.config, dropout=0.123456789)
-    with pytest.raises(RuntimeError, match="journal"):
+    with pytest.raises(ReplayError, match="journal"):
         build(name).replay(Suggestion(first.trial_id, other, first.fidelity, None, first.info))
 
 
@@ -351,7 +352,7 @@ def test_builtins_reject_unknown_options_and_tells() -> None:
 
 def test_prior_fraction_draws_new_configs_around_the_priors() -> None:
     """ASHA-Prior (seed 002): a share of new configs comes from the prior distribution."""
-    from hpotext.surrogate import to_unit
+    from hpotext.space.encode import to_unit
 
     lr = SPACE.by_key()["lr"]
     centre = to_unit(lr, lr.prior)

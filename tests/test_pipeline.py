@@ -8,11 +8,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hpotext import pipeline
-from hpotext.baseline import tfidf_baseline
+from hpotext.data.steps import prepare, sample_rows, subset
+from hpotext.data.text import Vocab
 from hpotext.errors import ConfigError
-from hpotext.text import Vocab
-from hpotext.train import Callback, TrainState
+from hpotext.final import retrain as retrain_mod
+from hpotext.final.retrain import train_to_full
+from hpotext.final.steps import evaluate
+from hpotext.final.steps import tfidf as tfidf_baseline
+from hpotext.train.callbacks import Callback, TrainState
+from hpotext.train.config import TrainConfig
+from hpotext.train.loop import default_device
+from hpotext.train.setup import ModelConfig, load_train_data
 
 DATA_CFG = {
     "text_column": "text",
@@ -30,7 +36,8 @@ DATA_CFG = {
 }
 TEXT_CFG = {"lowercase": True, "min_freq": 1, "max_size": 1000, "max_len": 16}
 TRAIN_CFG = {"epochs": 3, "batch_size": 16, "lr": 0.05, "padding": "bucket"}
-MODEL_CFG = {"name": "boe", "boe": {"embed_dim": 16}}
+MODEL = ModelConfig("boe", {"embed_dim": 16})
+SPLIT_FILES = ("train.parquet", "val.parquet", "vocab.json", "dataset.json")
 
 
 @pytest.fixture
@@ -42,7 +49,7 @@ def prepared(tmp_path: Path) -> Path:
     ]
     pd.DataFrame(rows).to_csv(tmp_path / "reviews.csv", index=False)
     out = tmp_path / "data"
-    info = pipeline.prepare(str(tmp_path / "reviews.csv"), "reviews", str(out), DATA_CFG, TEXT_CFG)
+    info = prepare(str(tmp_path / "reviews.csv"), "reviews", str(out), DATA_CFG, TEXT_CFG)
     assert info.classes == ["neg", "pos"] and info.split_sizes == {
         "train": 120,
         "val": 40,
@@ -61,31 +68,29 @@ def test_prepare_builds_vocab_from_train_only(prepared: Path) -> None:
 
 def test_sample_rows_is_stratified_and_checks_size() -> None:
     df = pd.DataFrame({"text": [str(i) for i in range(100)], "label": ["a"] * 80 + ["b"] * 20})
-    part = pipeline.sample_rows(df, 50, seed=0)
+    part = sample_rows(df, 50, seed=0)
     assert len(part) == 50 and part["label"].value_counts().to_dict() == {"a": 40, "b": 10}
-    assert len(pipeline.sample_rows(df, 0, seed=0)) == 100
+    assert len(sample_rows(df, 0, seed=0)) == 100
     with pytest.raises(ConfigError, match="data.max_rows"):
-        pipeline.sample_rows(df, 3, seed=0)
+        sample_rows(df, 3, seed=0)
 
 
 def test_subset_fraction(prepared: Path, tmp_path: Path) -> None:
-    pipeline.subset(str(prepared / "train.parquet"), str(tmp_path / "s.parquet"), 0.4, seed=0)
+    subset(str(prepared / "train.parquet"), str(tmp_path / "s.parquet"), 0.4, seed=0)
     assert len(pd.read_parquet(tmp_path / "s.parquet")) == 48
 
 
 def run_train(prepared: Path, tmp_path: Path) -> None:
-    pipeline.train_config(
-        train_path=str(prepared / "train.parquet"),
-        val_path=str(prepared / "val.parquet"),
-        vocab_path=str(prepared / "vocab.json"),
-        info_path=str(prepared / "dataset.json"),
-        model_cfg=MODEL_CFG,
-        train_cfg=TRAIN_CFG,
-        max_len=16,
+    data = load_train_data(*(str(prepared / name) for name in SPLIT_FILES), max_len=16)
+    train_to_full(
+        data,
+        MODEL,
+        TrainConfig.from_dict(TRAIN_CFG),
         seed=0,
         model_out=str(tmp_path / "model.pt"),
         curve_out=str(tmp_path / "curve.parquet"),
         work_dir=str(tmp_path / "checkpoints"),
+        device=default_device(),
     )
 
 
@@ -103,14 +108,14 @@ def test_interrupted_training_continues_from_last_epoch(
     prepared: Path, tmp_path: Path, monkeypatch
 ) -> None:
     trained: list[int] = []
-    real_train = pipeline.train
+    real_train = retrain_mod.train
 
     def spy(*args, callbacks=(), **kwargs):
         result = real_train(*args, callbacks=[*callbacks, *extra], **kwargs)
         trained.append(result.epochs_trained)
         return result
 
-    monkeypatch.setattr(pipeline, "train", spy)
+    monkeypatch.setattr(retrain_mod, "train", spy)
     extra: list[Callback] = [KillAfter()]
     with pytest.raises(Killed):
         run_train(prepared, tmp_path)
@@ -122,7 +127,7 @@ def test_interrupted_training_continues_from_last_epoch(
     assert list(curve["epoch"]) == [1, 2, 3] and curve["best"].sum() == 1
     assert not (tmp_path / "checkpoints").exists()
 
-    metrics = pipeline.evaluate(
+    metrics = evaluate(
         str(tmp_path / "model.pt"),
         str(prepared / "test.parquet"),
         str(prepared / "vocab.json"),
@@ -163,7 +168,7 @@ def test_prepare_warns_when_most_val_tokens_are_unknown(tmp_path: Path) -> None:
     rows[0]["text"] = "x" * 50
     pd.DataFrame(rows).to_csv(tmp_path / "r.csv", sep=";", index=False)  # sniffed delimiter
     out = tmp_path / "data"
-    info = pipeline.prepare(
+    info = prepare(
         str(tmp_path / "r.csv"), "r", str(out), {**DATA_CFG, "max_chars": 40},
         {**TEXT_CFG, "min_freq": 2},
     )  # fmt: skip

@@ -6,10 +6,23 @@ import json
 
 import pytest
 
-from hpotext import playbook
-from hpotext.config import load_yaml, validate_config
 from hpotext.errors import ConfigError
-from hpotext.space import from_dict
+from hpotext.space.parse import from_dict
+from hpotext.studies.playbook import (
+    arm_config,
+    arm_of,
+    arms,
+    base_exp,
+    fix,
+)
+from hpotext.studies.playbook import (
+    arm_search_space as arm_space,
+)
+from hpotext.studies.playbook import (
+    compare_scores as compare_arms,
+)
+from hpotext.studies.steps import compare_arms as compare_step
+from hpotext.workflow.config import load_yaml, validate_config
 
 SPACE = from_dict({
     "fidelity": {"min": 1, "max": 3, "eta": 3},
@@ -27,9 +40,9 @@ SPACE = from_dict({
 
 def test_each_scientific_value_is_an_arm_with_that_value_fixed() -> None:
     study = {"scientific": {"model": ["boe", "cnn"]}, "fixed": {"token_drop": 0.0}}
-    boe, cnn = playbook.arms(study, SPACE)
+    boe, cnn = arms(study, SPACE)
     assert (boe.name, cnn.name) == ("model-boe", "model-cnn")
-    space = playbook.arm_space(SPACE, study, cnn)
+    space = arm_space(SPACE, study, cnn)
     assert space.fixed == {"model": "cnn", "token_drop": 0.0}
     assert [hp.key for hp in space.hyperparameters] == ["lr", "cnn__num_filters"]  # nuisance
     assert space.families == ("cnn",) and space.default() == {"lr": 1e-2, "cnn__num_filters": 16}
@@ -39,18 +52,18 @@ def test_each_scientific_value_is_an_arm_with_that_value_fixed() -> None:
 
 def test_a_setting_can_be_scientific_seed_002s_prior_fraction_ablation() -> None:
     study = {"scientific": {"search.options.prior_fraction": [0.5, 0.8]}}
-    low, high = playbook.arms(study, SPACE)
+    low, high = arms(study, SPACE)
     assert (low.name, high.name) == ("prior_fraction-0.5", "prior_fraction-0.8")
     base = validate_config({**load_yaml("config/test.yaml"), "study": study})
-    cfg = validate_config(playbook.arm_config(base, high, SPACE))
+    cfg = validate_config(arm_config(base, high, SPACE))
     assert cfg["search"]["options"] == {"prior_fraction": 0.8} and cfg["study"]["scientific"] == {}
     assert base["search"]["options"] == {}  # the base config is untouched
-    assert playbook.arm_space(SPACE, study, high) == SPACE  # nothing fixed: all nuisance
+    assert arm_space(SPACE, study, high) == SPACE  # nothing fixed: all nuisance
 
 
 def test_combinations_of_two_keys() -> None:
     study = {"scientific": {"model": ["boe", "cnn"], "token_drop": [0.0, 0.3]}}
-    names = [a.name for a in playbook.arms(study, SPACE)]
+    names = [a.name for a in arms(study, SPACE)]
     assert names == ["model-boe_token_drop-0.0", "model-boe_token_drop-0.3",
                      "model-cnn_token_drop-0.0", "model-cnn_token_drop-0.3"]  # fmt: skip
 
@@ -68,31 +81,31 @@ def test_combinations_of_two_keys() -> None:
 )
 def test_bad_studies_are_one_clear_error(study, message) -> None:
     with pytest.raises(ConfigError, match=message):
-        for arm in playbook.arms(study, SPACE):
-            playbook.arm_space(SPACE, study, arm)
+        for arm in arms(study, SPACE):
+            arm_space(SPACE, study, arm)
 
 
 def test_fixing_everything_leaves_nothing_to_search() -> None:
     study = {"scientific": {"model": ["boe", "cnn"]}, "fixed": {"lr": 0.01, "token_drop": 0.1}}
-    boe = playbook.arms(study, SPACE)[0]
-    space = playbook.arm_space(SPACE, study, boe)
+    boe = arms(study, SPACE)[0]
+    space = arm_space(SPACE, study, boe)
     assert [hp.key for hp in space.hyperparameters] == ["boe__pooling"]
     with pytest.raises(ConfigError, match="nothing is left to search"):
-        playbook.fix(space, {"boe__pooling": "max"})
+        fix(space, {"boe__pooling": "max"})
 
 
 def test_paths_of_arms() -> None:
-    assert playbook.base_exp("vader/study/model-cnn") == "vader"
-    assert playbook.arm_of("vader/study/model-cnn") == "model-cnn"
-    assert playbook.arm_of("vader") is None
+    assert base_exp("vader/study/model-cnn") == "vader"
+    assert arm_of("vader/study/model-cnn") == "model-cnn"
+    assert arm_of("vader") is None
 
 
 def test_comparison_says_whether_the_difference_exceeds_seed_noise(tmp_path) -> None:
-    clear = playbook.compare_arms({"a": [0.80, 0.81, 0.82], "b": [0.70, 0.71, 0.69]})
+    clear = compare_arms({"a": [0.80, 0.81, 0.82], "b": [0.70, 0.71, 0.69]})
     assert clear["best"] == "a" and clear["versus_best"]["b"]["beyond_noise"]
     low, high = clear["arms"]["a"]["ci"]
     assert low < 0.81 < high
-    noisy = playbook.compare_arms({"a": [0.80, 0.70, 0.75], "b": [0.74, 0.76, 0.72]})
+    noisy = compare_arms({"a": [0.80, 0.70, 0.75], "b": [0.74, 0.76, 0.72]})
     assert not noisy["versus_best"][noisy["best"] == "a" and "b" or "a"]["beyond_noise"]
     study = {"scientific": {"model": ["boe", "cnn"]}}
     files = {}
@@ -109,7 +122,7 @@ def test_comparison_says_whether_the_difference_exceeds_seed_noise(tmp_path) -> 
                                       "prior": "boe"}},
     }))  # fmt: skip
     outs = [str(tmp_path / n) for n in ("c.json", "c.md", "c.png")]
-    result = playbook.compare_step(["model-boe", "model-cnn"], files, study, str(space_path), *outs)
+    result = compare_step(["model-boe", "model-cnn"], files, study, str(space_path), *outs)
     assert result["best"] == "model-boe" and result["scientific"]["model-cnn"] == {"model": "cnn"}
     md = (tmp_path / "c.md").read_text()
     assert "| model-boe | boe |" in md and "seed noise" in md
@@ -119,9 +132,9 @@ def test_comparison_says_whether_the_difference_exceeds_seed_noise(tmp_path) -> 
 def test_values_given_as_strings_on_the_command_line_are_typed() -> None:
     """Snakemake's --config hands nested numbers over as strings."""
     study = {"scientific": {"token_drop": ["0.0", "0.3"]}, "fixed": {"lr": "0.01"}}
-    low, high = playbook.arms(study, SPACE)
+    low, high = arms(study, SPACE)
     assert low.values == {"token_drop": 0.0} and high.name == "token_drop-0.3"
-    assert playbook.arm_space(SPACE, study, low).fixed == {"token_drop": 0.0, "lr": 0.01}
-    ablation = playbook.arms({"scientific": {"search.options.prior_fraction": ["0.5", "0.8"]}},
+    assert arm_space(SPACE, study, low).fixed == {"token_drop": 0.0, "lr": 0.01}
+    ablation = arms({"scientific": {"search.options.prior_fraction": ["0.5", "0.8"]}},
                              SPACE)  # fmt: skip
     assert ablation[1].values == {"search.options.prior_fraction": 0.8}

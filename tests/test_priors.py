@@ -8,7 +8,7 @@ import pytest
 
 from hpotext import space as space_mod
 from hpotext.errors import ConfigError
-from hpotext.priors import apply_priors, derive_priors, load_priors
+from hpotext.space.priors import apply_priors, derive_priors, load_priors
 from tests.test_importance import SPACE, trial_table
 
 

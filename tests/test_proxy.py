@@ -13,14 +13,19 @@ import pandas as pd
 import pytest
 import yaml
 
-from hpotext import data as data_mod
-from hpotext import pipeline, proxy
+from hpotext import io as data_mod
 from hpotext import space as space_mod
-from hpotext import surrogate as surrogate_mod
-from hpotext.errors import ConfigError
+from hpotext.data import steps as pipeline
+from hpotext.errors import ConfigError, StaleFileError
+from hpotext.optimizers._convert import from_configspace, to_configspace, to_neps
 from hpotext.optimizers.records import Result, Suggestion
-from hpotext.space_convert import from_configspace, to_configspace, to_neps
-from hpotext.surrogate import Surrogate, SurrogateBenchmark, best_true, run_optimizer, to_unit
+from hpotext.proxy import replay as replay_mod
+from hpotext.proxy.replay import SurrogateBenchmark, best_true, run_optimizer
+from hpotext.proxy.settings import ProxySettings, proxy_space
+from hpotext.proxy.steps import proxy_table_shard as build_table
+from hpotext.proxy.surrogate import Surrogate
+from hpotext.proxy.table import partial_path, sample_configs
+from hpotext.space.encode import to_unit
 from tests.test_pipeline import DATA_CFG, TEXT_CFG
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,8 +44,8 @@ TOY = {
 
 def toy_space(max_epochs: int = 4, **changes: Any) -> space_mod.Space:
     raw = {**TOY, **changes}
-    settings = proxy.ProxySettings(max_epochs=max_epochs, width_cap=64)
-    return proxy.proxy_space(space_mod.from_dict(raw), settings)
+    settings = ProxySettings(max_epochs=max_epochs, width_cap=64)
+    return proxy_space(space_mod.from_dict(raw), settings)
 
 
 def known_error(config: dict[str, Any], epoch: int) -> float:
@@ -51,7 +56,7 @@ def known_error(config: dict[str, Any], epoch: int) -> float:
 def make_table(space: space_mod.Space, n: int, error: Any, seed: int = 0) -> pd.DataFrame:
     rows = []
     rng = np.random.default_rng(seed)
-    for i, config in enumerate(proxy.sample_configs(space, n, 0.0, seed)):
+    for i, config in enumerate(sample_configs(space, n, 0.0, seed)):
         for epoch in range(1, space.fidelity.max + 1):
             rows.append(
                 {
@@ -76,20 +81,20 @@ def surrogate() -> Surrogate:
 
 # --- settings and proxy space ---------------------------------------------------------------
 def test_settings_from_dict() -> None:
-    assert proxy.ProxySettings.from_dict(None) == proxy.ProxySettings()
-    s = proxy.ProxySettings.from_dict({"configs": 8, "prior_fraction": 0.5})
+    assert ProxySettings.from_dict(None) == ProxySettings()
+    s = ProxySettings.from_dict({"configs": 8, "prior_fraction": 0.5})
     assert (s.configs, s.prior_fraction, s.rows, s.max_epochs) == (8, 0.5, 1200, 4)
     with pytest.raises(ConfigError, match="unknown key"):
-        proxy.ProxySettings.from_dict({"config": 8})
+        ProxySettings.from_dict({"config": 8})
     with pytest.raises(ConfigError, match="proxy.rows"):
-        proxy.ProxySettings.from_dict({"rows": 0})
+        ProxySettings.from_dict({"rows": 0})
     with pytest.raises(ConfigError, match="prior_fraction"):
-        proxy.ProxySettings.from_dict({"prior_fraction": 1.5})
+        ProxySettings.from_dict({"prior_fraction": 1.5})
 
 
 def test_proxy_space_caps_the_default_space() -> None:
     full = space_mod.load(ROOT / "config" / "spaces" / "default.yaml")
-    space = proxy.proxy_space(full, proxy.ProxySettings())
+    space = proxy_space(full, ProxySettings())
     assert (space.fidelity.min, space.fidelity.max, space.fidelity.eta) == (1, 4, 3)
     hps = space.by_key()
     assert [hp.key for hp in space.hyperparameters] == [hp.key for hp in full.hyperparameters]
@@ -124,36 +129,36 @@ def test_proxy_space_moves_single_values_to_fixed() -> None:
         },
         "fixed": {"batch_size": 32},
     }
-    settings = proxy.ProxySettings(max_epochs=20, width_cap=64)
-    space = proxy.proxy_space(space_mod.from_dict(raw), settings)
+    settings = ProxySettings(max_epochs=20, width_cap=64)
+    space = proxy_space(space_mod.from_dict(raw), settings)
     assert space.fidelity.max == 9  # never above the real space's
     assert space.fixed == {"batch_size": 32, "embed_dim": 128, "cnn__num_filters": 64}
     hidden = space.by_key()["lstm__hidden_dim"]
     assert (hidden.low, hidden.high, hidden.prior) == (16, 64, 64)
     assert set(space.by_key()) == {"model", "lr", "lstm__hidden_dim"}
-    one = proxy.proxy_space(space_mod.from_dict(raw), proxy.ProxySettings(max_epochs=1))
+    one = proxy_space(space_mod.from_dict(raw), ProxySettings(max_epochs=1))
     assert (one.fidelity.min, one.fidelity.max) == (1, 1)
 
 
 # --- sampling ---------------------------------------------------------------------------------
 def test_sample_configs_valid_deterministic_prior_first() -> None:
     space = toy_space()
-    configs = proxy.sample_configs(space, 24, prior_fraction=0.25, seed=3)
+    configs = sample_configs(space, 24, prior_fraction=0.25, seed=3)
     assert len(configs) == 24
     assert configs[0] == space.default()
     for config in configs:
         space.validate(config)
     assert len({json.dumps(c, sort_keys=True) for c in configs}) == 24
-    assert configs == proxy.sample_configs(space, 24, prior_fraction=0.25, seed=3)
-    assert configs != proxy.sample_configs(space, 24, prior_fraction=0.25, seed=4)
+    assert configs == sample_configs(space, 24, prior_fraction=0.25, seed=3)
+    assert configs != sample_configs(space, 24, prior_fraction=0.25, seed=4)
     # the 6 prior-centred configs sit close to the confident dropout prior (0.1)
     assert all(abs(c["dropout"] - 0.1) < 0.15 for c in configs[:6])
-    assert proxy.sample_configs(space, 5, prior_fraction=0.0, seed=0)[0] != space.default()
+    assert sample_configs(space, 5, prior_fraction=0.0, seed=0)[0] != space.default()
 
 
 def test_sample_configs_fill_the_space() -> None:
     space = toy_space()
-    configs = proxy.sample_configs(space, 40, prior_fraction=0.0, seed=0)
+    configs = sample_configs(space, 40, prior_fraction=0.0, seed=0)
     lr = space.by_key()["lr"]
     units = [to_unit(lr, c["lr"]) for c in configs]
     counts, _ = np.histogram(units, bins=10, range=(0.0, 1.0))
@@ -170,13 +175,13 @@ def test_sample_configs_refuses_a_too_small_space() -> None:
         "fixed": {"model": "boe"},
     }
     with pytest.raises(ConfigError, match="fewer than 5 distinct"):
-        proxy.sample_configs(space_mod.from_dict(raw), 5, 0.0, 0)
+        sample_configs(space_mod.from_dict(raw), 5, 0.0, 0)
 
 
 # --- surrogate ---------------------------------------------------------------------------------
 def test_surrogate_learns_a_known_table(surrogate: Surrogate, tmp_path: Path) -> None:
     space = surrogate.space
-    fresh = proxy.sample_configs(space, 30, 0.0, seed=99)
+    fresh = sample_configs(space, 30, 0.0, seed=99)
     for epoch in (1, 4):
         truth = [known_error(c, epoch) for c in fresh]
         pred = [surrogate.predict(c, epoch)[0] for c in fresh]
@@ -200,7 +205,7 @@ def test_surrogate_learns_a_known_table(surrogate: Surrogate, tmp_path: Path) ->
     assert again.predict(cnn, 3) == surrogate.predict(cnn, 3)
     assert again.space == space
     (tmp_path / "x.pkl").write_bytes(__import__("pickle").dumps({"no": 1}))
-    with pytest.raises(ConfigError, match="does not hold a Surrogate"):
+    with pytest.raises(StaleFileError, match="does not hold a Surrogate"):
         Surrogate.load(tmp_path / "x.pkl")
 
 
@@ -213,7 +218,7 @@ def test_surrogate_flags_a_noise_table() -> None:
 
 def test_fit_refuses_bad_tables() -> None:
     space = toy_space()
-    with pytest.raises(ConfigError, match="lacks columns"):
+    with pytest.raises(StaleFileError, match="lacks columns"):
         Surrogate.fit(pd.DataFrame({"config_id": [0]}), space)
     table = make_table(space, 4, lambda c, e, rng: 0.5).assign(epoch_seconds=math.nan)
     with pytest.raises(ConfigError, match="epoch_seconds"):
@@ -310,7 +315,7 @@ def test_run_optimizer_continues_same_config_without_parent(
             pass
 
     monkeypatch.setattr(
-        surrogate_mod, "make_optimizer", lambda name, space, seed: Repeat(space, seed)
+        replay_mod, "make_optimizer", lambda name, space, seed: Repeat(space, seed)
     )
     traj = run_optimizer("repeat", surrogate.space, surrogate, 0, budget=1e9, cost="seconds")
     assert list(traj.epochs_trained) == [1, 1, 2] and list(traj.fidelity) == [1, 2, 4]
@@ -344,7 +349,7 @@ def test_build_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pipeline.prepare(str(tmp_path / "reviews.csv"), "reviews", str(d), DATA_CFG, TEXT_CFG)
     (tmp_path / "space.yaml").write_text(yaml.safe_dump(TINY))
 
-    from hpotext.objective import TrialRunner
+    from hpotext.search.objective import TrialRunner
 
     real_call = TrialRunner.__call__
 
@@ -358,13 +363,13 @@ def test_build_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "proxy" / "table.parquet"
 
     def build(path: Path, **shards: int) -> None:
-        proxy.build_table(str(tmp_path / "space.yaml"), str(d / "train.parquet"),
+        build_table(str(tmp_path / "space.yaml"), str(d / "train.parquet"),
                           str(d / "val.parquet"), str(d / "vocab.json"), str(d / "dataset.json"),
                           settings, {"batch_size": 16}, str(path), **shards)  # fmt: skip
 
     build(out)
     table = pd.read_parquet(out)
-    space = proxy.proxy_space(space_mod.from_dict(TINY), proxy.ProxySettings.from_dict(settings))
+    space = proxy_space(space_mod.from_dict(TINY), ProxySettings.from_dict(settings))
     assert len(table) == 8 and sorted(table.config_id.unique()) == [0, 1, 2, 3]
     assert list(table.epoch) == [1, 2] * 4
     assert {"config_id", "model", "config", "epoch", "val_error", "epoch_seconds", "status"} <= set(
@@ -419,7 +424,7 @@ def test_build_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(KeyboardInterrupt):
         build(resumed)
     assert not resumed.exists() and calls == [0, 1]
-    partial = proxy.partial_path(resumed)
+    partial = partial_path(resumed)
     with partial.open("a") as torn:
         torn.write('{"config_id": 2, "con')  # the kill tore the line being written
     calls.clear()

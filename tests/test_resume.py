@@ -1,5 +1,6 @@
-"""Recovery after a kill: the stale-lock check of `python -m hpotext.resume` and the clean stop of
-a step on SIGTERM. The whole flow (kills in every stage, then resume) is in test_workflow.py."""
+"""Recovery after a kill: the stale-lock check of `python -m hpotext.workflow.resume` and the
+clean stop of a step on SIGTERM. The whole flow (kills in every stage, then resume) is in
+test_workflow.py."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from hpotext.errors import HpotextError
-from hpotext.optimizers.store import TrialStore
-from hpotext.resume import clear_stale_lock, lock_files, running_here
+from hpotext.search.store import TrialStore
+from hpotext.workflow.resume import clear_stale_lock, lock_files, running_here
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,8 +61,8 @@ def test_a_dead_runs_lock_is_cleared(tmp_path: Path) -> None:
 STEP = """
 import sys, time
 from types import SimpleNamespace
-from hpotext.optimizers.store import TrialStore
-from hpotext.scripting import run_step
+from hpotext.search.store import TrialStore
+from hpotext.workflow.scripting import run_step
 
 def step(store):
     with TrialStore(store).locked():
@@ -87,17 +88,18 @@ def test_sigterm_stops_a_step_cleanly(tmp_path: Path) -> None:
 
 
 def test_what_counts_as_part_of_a_run() -> None:
-    from hpotext.resume import _of_a_run
+    from hpotext.workflow.resume import _of_a_run
 
     assert _of_a_run(["/venv/bin/python", "-m", "snakemake", "--cores", "2"])
     assert _of_a_run(["/usr/local/bin/snakemake"])
     assert _of_a_run(["python", "/w/.snakemake/scripts/tmpab12.search.py"])
-    assert not _of_a_run(["make", "run"]) and not _of_a_run(["python", "-m", "hpotext.resume"])
+    assert not _of_a_run(["make", "run"])
+    assert not _of_a_run(["python", "-m", "hpotext.workflow.resume"])
     assert not _of_a_run([])  # a zombie's or a kernel thread's empty command line
 
 
 def test_configfiles_are_read_as_snakemake_reads_them() -> None:
-    from hpotext.resume import configfiles
+    from hpotext.workflow.resume import configfiles
 
     args = ["--cores", "2", "--configfile", "a.yaml", "b.yaml", "--config", "x=1", "t.json"]
     assert configfiles(args) == ["a.yaml", "b.yaml"]
@@ -121,7 +123,7 @@ def test_a_bad_configfile_is_one_line_and_exit_2(tmp_path: Path, content, messag
     if content is not None:
         (tmp_path / name).write_text(content)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-m", "hpotext.resume", "--cores", "1",
+    proc = subprocess.run([sys.executable, "-m", "hpotext.workflow.resume", "--cores", "1",
                            "--configfile", name], cwd=tmp_path, env=env, capture_output=True,
                           text=True, timeout=60)  # fmt: skip
     assert proc.returncode == 2 and proc.stdout == ""
@@ -130,7 +132,7 @@ def test_a_bad_configfile_is_one_line_and_exit_2(tmp_path: Path, content, messag
 
 
 def test_a_target_after_configfile_gets_a_hint(tmp_path: Path) -> None:
-    from hpotext.resume import check_configfiles
+    from hpotext.workflow.resume import check_configfiles
 
     (tmp_path / "a.yaml").write_text("search: {workers: 1}\n")
     with pytest.raises(HpotextError, match="results/x.json does not exist.*put targets before"):
@@ -143,7 +145,7 @@ def test_examples_put_targets_before_options() -> None:
     example in the docs may put a target there, and the README says why once."""
     import re
 
-    from hpotext.resume import configfiles
+    from hpotext.workflow.resume import configfiles
 
     readme = (ROOT / "README.md").read_text()
     assert "reads `results/x.json` as a second config file" in readme

@@ -13,9 +13,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from hpotext import selection
-from hpotext.config import split_optimizers
 from hpotext.errors import ConfigError
+from hpotext.proxy.steps import proxy_budget, proxy_run
+from hpotext.proxy.steps import proxy_surrogate as fit_surrogate
+from hpotext.selection.rule import chosen_optimizer
+from hpotext.selection.steps import select_optimizer
+from hpotext.workflow.config import split_optimizers
 from tests.test_proxy import TOY, known_error, make_table, toy_space
 from tests.test_workflow import ROOT
 
@@ -27,7 +30,7 @@ def fitted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("selection")
     (root / "space.yaml").write_text(yaml.safe_dump(TOY))
     make_table(toy_space(), 40, lambda c, e, rng: known_error(c, e)).to_parquet(root / "t.parquet")
-    selection.fit_surrogate(
+    fit_surrogate(
         str(root / "t.parquet"),
         str(root / "space.yaml"),
         SETTINGS,
@@ -42,7 +45,7 @@ def test_budget_is_evaluations_of_the_median_config() -> None:
     table = pd.DataFrame(
         {"config_id": [0, 0, 1, 1, 2, 2], "epoch_seconds": [1, 1, 2, 2, 5, 5.0]}
     )  # totals 2, 4, 10: median 4
-    assert selection.proxy_budget(table, 10) == pytest.approx(40.0)
+    assert proxy_budget(table, 10) == pytest.approx(40.0)
 
 
 def test_fit_surrogate_reports_quality_and_budget(fitted: Path) -> None:
@@ -68,11 +71,11 @@ def test_replays_are_deterministic_and_selection_picks_a_candidate(fitted: Path)
     runs = []
     for i, names in enumerate(split_optimizers(["random", "asha", "hyperband"], 2)):
         out = fitted / f"part{i}.parquet"
-        selection.proxy_run(str(fitted / "s.pkl"), str(fitted / "q.json"), names, [0, 1, 2],
+        proxy_run(str(fitted / "s.pkl"), str(fitted / "q.json"), names, [0, 1, 2],
                             str(out))  # fmt: skip
         runs.append(str(out))
     again = fitted / "again.parquet"
-    selection.proxy_run(
+    proxy_run(
         str(fitted / "s.pkl"), str(fitted / "q.json"), ["asha"], [0, 1, 2], str(again)
     )
     first = pd.read_parquet(runs[0])  # random and asha (hyperband in the other job)
@@ -81,27 +84,27 @@ def test_replays_are_deterministic_and_selection_picks_a_candidate(fitted: Path)
     )
     assert set(first["seed"]) == {0, 1, 2} and set(first["optimizer"]) == {"random", "asha"}
     files = [fitted / n for n in ("o.json", "o.md", "curves.png", "cd.png")]
-    name = selection.select_optimizer(runs, str(fitted / "q.json"), *map(str, files))
+    name = select_optimizer(runs, str(fitted / "q.json"), *map(str, files))
     report = json.loads(files[0].read_text())
     assert name == report["name"] and name in ("random", "asha", "hyperband")
     assert report["surrogate_quality"]["spearman"] > 0.8 and report["warning"] is None
     assert set(report["mean_ranks"]) == {"random", "asha", "hyperband"}
     assert files[2].read_bytes()[:4] == b"\x89PNG" and files[3].read_bytes()[:4] == b"\x89PNG"
     # the search takes the selected name when search.optimizer is auto
-    assert selection.chosen_optimizer("auto", str(files[0]))[0] == name
-    assert selection.chosen_optimizer("dehb", None) == (
+    assert chosen_optimizer("auto", str(files[0]))[0] == name
+    assert chosen_optimizer("dehb", None) == (
         "dehb",
         "named by search.optimizer in the config (no proxy selection)",
     )
     with pytest.raises(ConfigError, match="auto"):
-        selection.chosen_optimizer("auto", None)
+        chosen_optimizer("auto", None)
 
 
 def test_a_poor_surrogate_is_flagged(tmp_path: Path) -> None:
     (tmp_path / "space.yaml").write_text(yaml.safe_dump(TOY))
     noise = make_table(toy_space(), 30, lambda c, e, rng: rng.uniform(0.2, 0.8))
     noise.to_parquet(tmp_path / "t.parquet")
-    quality = selection.fit_surrogate(
+    quality = fit_surrogate(
         str(tmp_path / "t.parquet"),
         str(tmp_path / "space.yaml"),
         SETTINGS,
@@ -115,7 +118,7 @@ def test_a_poor_surrogate_is_flagged(tmp_path: Path) -> None:
 def _replay_in_process(root: Path, optimizers: list[str], out: Path, hash_seed: str) -> None:
     """proxy_run in a fresh process, as a Snakemake job runs it."""
     code = (
-        "import sys; from hpotext.selection import proxy_run; "
+        "import sys; from hpotext.proxy.steps import proxy_run; "
         "proxy_run(sys.argv[1], sys.argv[2], sys.argv[3].split(','), [0, 1], sys.argv[4])"
     )
     env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(ROOT)}
@@ -138,14 +141,14 @@ def test_selection_is_a_function_of_the_table_errors_and_seeds(tmp_path: Path) -
         root.mkdir()
         (root / "space.yaml").write_text(yaml.safe_dump(TOY))
         built.to_parquet(root / "t.parquet")
-        selection.fit_surrogate(str(root / "t.parquet"), str(root / "space.yaml"), SETTINGS, 6,
+        fit_surrogate(str(root / "t.parquet"), str(root / "space.yaml"), SETTINGS, 6,
                                 str(root / "s.pkl"), str(root / "q.json"))  # fmt: skip
         parts = []
         for i, (optimizers, hash_seed) in enumerate(layouts[key]):
             parts.append(root / f"part{i}.parquet")
             _replay_in_process(root, optimizers, parts[-1], hash_seed)
         files = [root / n for n in ("o.json", "o.md", "curves.png", "cd.png")]
-        selection.select_optimizer([str(p) for p in reversed(parts)], str(root / "q.json"),
+        select_optimizer([str(p) for p in reversed(parts)], str(root / "q.json"),
                                    *map(str, files))  # fmt: skip
         runs = pd.concat([pd.read_parquet(p) for p in parts])
         outputs[key] = (

@@ -9,16 +9,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from hpotext.config import validate_config
 from hpotext.errors import ConfigError
-from hpotext.sequence import (
-    earlier,
-    hurdle_configs,
-    summary_step,
-    task_config,
-    task_of,
-    tasks,
-)
+from hpotext.studies.sequence import earlier, hurdle_configs, task_config, task_of, tasks
+from hpotext.studies.steps import sequence_summary as summary_step
+from hpotext.workflow.config import validate_config
 
 TWO = [{"name": "short", "text": {"max_len": 16}}, {"name": "long", "text": {"max_len": 64}}]
 

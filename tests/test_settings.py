@@ -1,5 +1,5 @@
 """A changed search setting: refused with both commands that resolve it, or a new search with the
-old one kept whole (hpotext/settings.py, TrialStore.open)."""
+old one kept whole (hpotext/search/settings.py, TrialStore.open)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import pytest
 import yaml
 
 from hpotext import space as space_mod
-from hpotext.config import canonical_order
 from hpotext.errors import ConfigError
-from hpotext.optimizers.store import TrialStore, stored_meta
-from hpotext.settings import check_optimizer, check_study, open_search, search_meta
+from hpotext.search.settings import check_optimizer, check_study, open_search, search_meta
+from hpotext.search.store import TrialStore, stored_meta
+from hpotext.workflow.config import canonical_order
 
 RAW = {
     "fidelity": {"name": "epochs", "min": 1, "max": 3, "eta": 3},

@@ -229,23 +229,25 @@ def test_ranges_the_trainer_refuses_fail_at_parse(cfg, message):
 
 def test_the_space_and_the_trainer_share_one_table_of_limits():
     """Every field of every dataclass has a limit, and what the space lets through trains."""
-    from hpotext import hparams
+    from hpotext.models.configs import CONFIGS
+    from hpotext.space.parse import limit_of
+    from hpotext.train.config import TrainConfig
 
-    for family, cls in hparams.CONFIGS.items():
+    for family, cls in CONFIGS.items():
         for item in dataclasses.fields(cls):
-            hparams.limit_of(family, item.name)  # no KeyError
-    for item in dataclasses.fields(hparams.TrainConfig):
-        hparams.limit_of("train", item.name)
+            limit_of(family, item.name)  # no KeyError
+    for item in dataclasses.fields(TrainConfig):
+        limit_of("train", item.name)
     ok = edit(["hyperparameters", "token_drop", "high"], 0.99)
     ok["fixed"] = {"batch_size": "auto", "lstm__bidirectional": "false", "kernel_sizes": "3,4"}
     space = space_mod.from_dict(ok)
     for family in space.families:
         config = {**space.default(), "model": family, "token_drop": 0.99}
         _, model_hp, train_hp = space.to_training(config)
-        hparams.TrainConfig(**{**train_hp, "batch_size": 8})
-        hparams.CONFIGS[family](vocab_size=10, num_classes=2, **model_hp)
+        TrainConfig(**{**train_hp, "batch_size": 8})
+        CONFIGS[family](vocab_size=10, num_classes=2, **model_hp)
     with pytest.raises(ConfigError, match=r"train.token_drop must be in \[0, 1\), got 1.5"):
-        hparams.TrainConfig(token_drop=1.5)
+        TrainConfig(token_drop=1.5)
 
 
 def test_a_directory_or_unreadable_file_is_one_sentence(tmp_path):

@@ -10,7 +10,7 @@ import pytest
 
 from hpotext import space as S
 from hpotext.errors import ConfigError
-from hpotext.space_convert import (
+from hpotext.optimizers._convert import (
     decode_choice,
     encode_choices,
     from_configspace,

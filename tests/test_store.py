@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from hpotext.errors import ConfigError
+from hpotext.errors import ConfigError, SearchError
 from hpotext.optimizers.records import Result, Suggestion
-from hpotext.optimizers.store import TrialStore
-from hpotext.search import Budget, SearchError, collect_checkpoints, wall_seconds
+from hpotext.search.driver import Budget, collect_checkpoints, wall_seconds
+from hpotext.search.store import TrialStore
 from tests.toy_search import ToyRunner, make_worker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,8 +127,8 @@ def test_without_continuation_promoted_trials_train_from_scratch(tmp_path):
 
 
 def test_accuracies_at_and_stopped_by(tmp_path):
-    from hpotext.optimizers.store import stopped_by
-    from hpotext.search import accuracies_at, comparables
+    from hpotext.search.driver import accuracies_at, comparables
+    from hpotext.search.store import stopped_by
 
     worker = make_worker(str(tmp_path), "w0", "random", budget=20)
     worker.run(ToyRunner(delay=0.0))

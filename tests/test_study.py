@@ -9,10 +9,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from hpotext import pipeline, study
+from hpotext.data import steps as pipeline
 from hpotext.errors import ConfigError
+from hpotext.final.steps import retrain
 from hpotext.optimizers import OPTIMIZERS
-from hpotext.optimizers.store import TrialStore
+from hpotext.search.steps import collect_search as collect
+from hpotext.search.steps import default_config
+from hpotext.search.steps import search as search_worker
+from hpotext.search.store import TrialStore
 from tests.test_pipeline import DATA_CFG, TEXT_CFG
 
 SPACE = {
@@ -44,7 +48,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run_worker(root: Path, store: Path, optimizer: str, amount: float, worker: str = "w0",
                space: Path | None = None, **options) -> int:  # fmt: skip
     d = root / "data"
-    return study.search_worker(
+    return search_worker(
         space_path=str(space or root / "space.yaml"),
         subset_path=str(d / "train.parquet"),
         val_path=str(d / "val.parquet"),
@@ -75,7 +79,7 @@ def test_every_optimizer_runs_a_real_search(data: Path, tmp_path: Path, optimize
     for t in trials.values():  # continued trials train only the epochs their parent lacks
         if t.parent is not None and (t.epochs_trained < t.fidelity):
             assert t.epochs_trained == t.fidelity - trials[t.parent].fidelity
-    study.collect(
+    collect(
         str(store),
         str(data / "space.yaml"),
         str(tmp_path / "t.parquet"),
@@ -139,11 +143,11 @@ def test_a_changed_setting_refuses_to_mix_searches(data: Path, tmp_path: Path) -
 
 
 def test_retrain_and_default_config(data: Path, tmp_path: Path) -> None:
-    study.default_config(str(data / "space.yaml"), str(tmp_path / "default.json"))
+    default_config(str(data / "space.yaml"), str(tmp_path / "default.json"))
     config = json.loads((tmp_path / "default.json").read_text())["config"]
     assert config == {"model": "boe", "lr": 0.03, "token_drop": 0.0}
     d = data / "data"
-    study.retrain(
+    retrain(
         str(tmp_path / "default.json"),
         str(data / "space.yaml"),
         str(d / "train.parquet"),
@@ -165,5 +169,5 @@ def test_retrain_and_default_config(data: Path, tmp_path: Path) -> None:
 def test_collect_without_a_successful_trial_is_one_clear_error(tmp_path: Path) -> None:
     TrialStore(tmp_path).open({"optimizer": "random"})
     with pytest.raises(ConfigError, match="no trial of the search"):
-        study.collect(str(tmp_path), "unused.yaml", str(tmp_path / "t.parquet"), "i.json")
+        collect(str(tmp_path), "unused.yaml", str(tmp_path / "t.parquet"), "i.json")
     assert not (tmp_path / "t.parquet").exists()

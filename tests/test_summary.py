@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from hpotext.summary import jobs_of, seed_stats, stage_seconds
+from hpotext.report.stats import jobs_of, seed_stats, stage_seconds
 
 
 def test_seed_stats_mean_std_per_seed(tmp_path) -> None:
@@ -44,7 +44,7 @@ def test_stage_seconds_sums_jobs_of_a_rule(tmp_path) -> None:
 
 
 def test_compare_says_beyond_noise_only_for_a_clear_gain() -> None:
-    from hpotext.summary import compare
+    from hpotext.report.stats import compare
 
     clear = compare([0.80, 0.81, 0.805], [0.70, 0.71, 0.705])
     assert clear["significant"] and clear["mean_difference"] == pytest.approx(0.1)
@@ -62,7 +62,7 @@ def test_compare_says_beyond_noise_only_for_a_clear_gain() -> None:
 def test_best_epoch_warnings_follow_the_playbook(tmp_path) -> None:
     import pandas as pd
 
-    from hpotext.summary import best_epoch_warnings
+    from hpotext.report.stats import best_epoch_warnings
 
     paths = []
     for seed, best in [(0, 9), (1, 1), (2, 5)]:
@@ -80,8 +80,9 @@ def test_best_epoch_warnings_follow_the_playbook(tmp_path) -> None:
 def test_data_warnings_come_from_dataset_json(tmp_path) -> None:
     import pandas as pd
 
-    from hpotext.data import CleanReport, DatasetInfo, prepare_dataset
-    from hpotext.summary import data_warnings
+    from hpotext.data.info import CleanReport, DatasetInfo
+    from hpotext.data.split import prepare_dataset
+    from hpotext.report.stats import data_warnings
 
     old = DatasetInfo("x", 3, ["a", "b"], {"train": 1}, {"a": 2, "b": 1}, CleanReport(3, 0, 0, 3))
     assert data_warnings(old) == []
@@ -94,7 +95,8 @@ def test_data_warnings_come_from_dataset_json(tmp_path) -> None:
 
 
 def test_verdict_states_plainly_whether_the_goal_was_reached() -> None:
-    from hpotext.summary import compare, verdict
+    from hpotext.report.render import verdict
+    from hpotext.report.stats import compare
 
     def summary(tuned: list[float], default: list[float], ref: float) -> dict:
         stats = lambda v: {"accuracy": {"mean": sum(v) / len(v)}}  # noqa: E731
@@ -115,7 +117,7 @@ def test_verdict_states_plainly_whether_the_goal_was_reached() -> None:
 def test_proxy_wall_share_spans_the_proxy_jobs(tmp_path) -> None:
     import os
 
-    from hpotext.summary import proxy_wall_share
+    from hpotext.report.stats import proxy_wall_share
 
     header = "s\th:m:s\tmax_rss\n"
     jobs = [  # name, start, end (seconds since epoch)

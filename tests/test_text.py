@@ -5,17 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
+from hpotext.data.text import PAD, UNK, Vocab, tokenize, unknown_warning
 from hpotext.errors import ConfigError
-from hpotext.text import (
-    PAD,
-    UNK,
-    Vocab,
-    batches,
-    drop_tokens,
-    pad_batch,
-    tokenize,
-    unknown_warning,
-)
+from hpotext.train.batches import batches, drop_tokens, pad_batch
 
 
 def test_tokenize_words_contractions_and_punctuation() -> None:

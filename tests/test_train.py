@@ -8,15 +8,10 @@ import pytest
 import torch
 
 from hpotext.errors import ConfigError
-from hpotext.train import (
-    Callback,
-    TrainConfig,
-    TrainData,
-    TrainState,
-    checkpoint_path,
-    load_model,
-    train,
-)
+from hpotext.train.callbacks import Callback, TrainState
+from hpotext.train.config import TrainConfig
+from hpotext.train.loop import checkpoint_path, load_model, train
+from hpotext.train.records import TrainData
 
 
 def toy_data(n: int = 240, seed: int = 0) -> TrainData:

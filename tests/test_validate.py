@@ -8,10 +8,11 @@ import math
 import pandas as pd
 import pytest
 
-from hpotext.config import validate_config
 from hpotext.errors import ConfigError
 from hpotext.optimizers.records import Trial
-from hpotext.validate import agreement, live_trajectory, spearman, validate_proxy
+from hpotext.selection.steps import validate_proxy
+from hpotext.selection.validate import agreement, live_trajectory, spearman
+from hpotext.workflow.config import validate_config
 
 
 def trial(tid: int, fidelity: int, objective: float | None, epochs: int, finished: float,

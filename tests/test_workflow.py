@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from hpotext.resume import lock_files, running_here
+from hpotext.workflow.resume import lock_files, running_here
 
 ROOT = Path(__file__).resolve().parent.parent
 SKIP = shutil.ignore_patterns(
@@ -51,7 +51,7 @@ def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.Compl
 def start(workdir: Path, *args: str, resume: bool = True) -> subprocess.Popen[str]:
     """Start the study in its own process group, on the one-machine profile; ``resume``: through
     the documented recovery command (`make run` and `make resume` run it), else plain Snakemake."""
-    entry = ["-m", "hpotext.resume"] if resume else ["-m", "snakemake"]
+    entry = ["-m", "hpotext.workflow.resume"] if resume else ["-m", "snakemake"]
     cmd = [sys.executable, *entry, "--profile", "profiles/local", *args]
     env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(workdir)}
     out = open(workdir / "run.log", "a")  # noqa: SIM115 - closed with the process

@@ -13,8 +13,8 @@ from pathlib import Path
 from hpotext import space as space_mod
 from hpotext.optimizers import make_optimizer
 from hpotext.optimizers.records import Result, Suggestion
-from hpotext.optimizers.store import TrialStore
-from hpotext.search import Budget, SearchWorker
+from hpotext.search.driver import Budget, SearchWorker
+from hpotext.search.store import TrialStore
 
 SPACE = {
     "fidelity": {"min": 1, "max": 9, "eta": 3},

@@ -1,24 +1,25 @@
 """Registry of text-classifier architectures: look up, configure, build and size models.
 
 Every model maps ``tokens`` (B, L) with pad index 0 and ``lengths`` (B,) to logits (B, C).
+Each family is one module (an ``nn.Module`` built from its config in hpotext.models.configs);
+the registry imports a family's module only when a model is built, so importing this package,
+and parsing the Snakefile, never imports torch.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib
+from typing import TYPE_CHECKING
 
-from torch import nn
-
-from hpotext import hparams
 from hpotext.errors import ConfigError
-from hpotext.hparams import hyperparameters, model_names
-from hpotext.models.boe import BoEClassifier, BoEConfig
-from hpotext.models.cnn import CNNClassifier, CNNConfig
-from hpotext.models.lstm import LSTMClassifier, LSTMConfig
-from hpotext.models.transformer import TransformerClassifier, TransformerConfig
+from hpotext.models.configs import config_class, hyperparameters, model_names
+
+if TYPE_CHECKING:
+    from torch import nn
 
 __all__ = [
-    "MODELS",
+    "MODULES",
     "build_model",
     "count_parameters",
     "hyperparameters",
@@ -26,25 +27,28 @@ __all__ = [
     "model_names",
 ]
 
-MODELS: dict[str, tuple[type, type[nn.Module]]] = {
-    "boe": (BoEConfig, BoEClassifier),
-    "cnn": (CNNConfig, CNNClassifier),
-    "lstm": (LSTMConfig, LSTMClassifier),
-    "transformer": (TransformerConfig, TransformerClassifier),
+# family -> (module, nn.Module class); every family of hpotext.models.configs.CONFIGS
+MODULES: dict[str, tuple[str, str]] = {
+    "boe": ("hpotext.models.boe", "BoEClassifier"),
+    "cnn": ("hpotext.models.cnn", "CNNClassifier"),
+    "lstm": ("hpotext.models.lstm", "LSTMClassifier"),
+    "transformer": ("hpotext.models.transformer", "TransformerClassifier"),
 }
-assert set(MODELS) == set(hparams.CONFIGS)
 
 
-def _lookup(name: str) -> tuple[type, type[nn.Module]]:
-    hparams.config_class(name)  # the error for an unknown name
-    return MODELS[name]
+def module_class(name: str) -> type[nn.Module]:
+    """The ``nn.Module`` class of family ``name`` (imports its module)."""
+    config_class(name)  # the error for an unknown name
+    module, cls = MODULES[name]
+    found: type[nn.Module] = getattr(importlib.import_module(module), cls)
+    return found
 
 
 def make_config(
     name: str, vocab_size: int, num_classes: int, max_len: int, **hparams: object
 ) -> object:
     """Validated config for model ``name``; ``max_len`` becomes the transformer's max_positions."""
-    config_cls, _ = _lookup(name)
+    config_cls = config_class(name)
     valid = hyperparameters(name)
     for key in hparams:
         if key not in valid:
@@ -62,8 +66,7 @@ def build_model(
     name: str, vocab_size: int, num_classes: int, max_len: int, **hparams: object
 ) -> nn.Module:
     """Build model ``name`` from data sizes and hyperparameters (see ``make_config``)."""
-    _, module_cls = _lookup(name)
-    return module_cls(make_config(name, vocab_size, num_classes, max_len, **hparams))
+    return module_class(name)(make_config(name, vocab_size, num_classes, max_len, **hparams))
 
 
 def count_parameters(model: nn.Module) -> int:

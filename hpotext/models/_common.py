@@ -1,5 +1,5 @@
 """Helpers shared by the model files: length masks (the hyperparameter checks live in
-hpotext.hparams, which stays free of torch)."""
+hpotext.models.configs, which stays free of torch)."""
 
 from __future__ import annotations
 

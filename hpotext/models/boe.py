@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from hpotext.hparams import BOE_POOLINGS, BoEConfig
 from hpotext.models._common import length_mask
+from hpotext.models.configs import BOE_POOLINGS, BoEConfig
 
 __all__ = ["BOE_POOLINGS", "BoEClassifier", "BoEConfig"]
 

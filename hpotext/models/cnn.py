@@ -6,8 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from hpotext.hparams import CNNConfig, parse_kernel_sizes
 from hpotext.models._common import length_mask
+from hpotext.models.configs import CNNConfig, parse_kernel_sizes
 
 __all__ = ["CNNClassifier", "CNNConfig", "parse_kernel_sizes"]
 

@@ -6,8 +6,8 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from hpotext.hparams import LSTM_POOLINGS, LSTMConfig
 from hpotext.models._common import length_mask
+from hpotext.models.configs import LSTM_POOLINGS, LSTMConfig
 
 __all__ = ["LSTMClassifier", "LSTMConfig", "LSTM_POOLINGS"]
 

@@ -6,8 +6,8 @@ import torch
 from torch import nn
 
 from hpotext.errors import ConfigError
-from hpotext.hparams import TRANSFORMER_POOLINGS, TransformerConfig
 from hpotext.models._common import length_mask
+from hpotext.models.configs import TRANSFORMER_POOLINGS, TransformerConfig
 
 __all__ = ["TRANSFORMER_POOLINGS", "TransformerClassifier", "TransformerConfig"]
 

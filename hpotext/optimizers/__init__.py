@@ -8,7 +8,7 @@ from typing import Any
 from hpotext.errors import ConfigError
 from hpotext.optimizers.base import Optimizer
 from hpotext.optimizers.records import Result, Suggestion, Trial
-from hpotext.space import Space
+from hpotext.space.core import Space
 
 __all__ = ["OPTIMIZERS", "Optimizer", "Result", "Suggestion", "Trial", "make_optimizer"]
 

@@ -31,9 +31,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from hpotext.errors import ConfigError
+from hpotext.optimizers._convert import from_configspace, to_configspace
+from hpotext.optimizers.base import check_replay
 from hpotext.optimizers.records import Result, Suggestion
-from hpotext.space import Space
-from hpotext.space_convert import from_configspace, same_config, to_configspace
+from hpotext.space.core import Space
 
 # DEHB needs a finite fitness: a failed trial gets this instead of inf (so it counts as
 # evaluated but never wins a selection or a promotion).
@@ -119,20 +120,7 @@ class DEHBOptimizer:
 
     def replay(self, suggestion: Suggestion) -> None:
         """Re-ask and check that DEHB suggests exactly ``suggestion`` again."""
-        asked = self.ask()
-        same = (
-            asked.trial_id == suggestion.trial_id
-            and same_config(asked.config, suggestion.config)
-            and asked.fidelity == suggestion.fidelity
-            and suggestion.info.get("dehb", asked.info["dehb"]) == asked.info["dehb"]
-        )
-        if not same:
-            raise RuntimeError(
-                f"dehb replay diverged at trial {suggestion.trial_id}: the journal has "
-                f"{suggestion.config} at {suggestion.fidelity} epochs, DEHB now asks trial "
-                f"{asked.trial_id} {asked.config} at {asked.fidelity} epochs; the journal must "
-                "come from the same seed, space and DEHB options, replayed in journal order"
-            )
+        check_replay(self.name, suggestion, self.ask(), info_keys=("dehb",))
 
     def tell(self, suggestion: Suggestion, result: Result) -> None:
         """Report fitness (objective; FAILED_FITNESS when failed) and cost to DEHB.

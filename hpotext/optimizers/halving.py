@@ -15,7 +15,7 @@ from typing import Any
 
 from hpotext.optimizers.random_search import AskTellBase
 from hpotext.optimizers.records import Suggestion
-from hpotext.space import Space
+from hpotext.space.core import Space
 
 
 def bracket_sizes(smax: int, s: int, eta: int) -> list[int]:

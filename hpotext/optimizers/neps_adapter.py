@@ -13,7 +13,7 @@ suggestion in the history (no sampling) and counts the ask. NePS iterates no has
 on this path, but run it with ``PYTHONHASHSEED=0`` anyway, as the project does.
 
 NePS has no conditional hyperparameters: every family child is a dimension of the NePS space
-(see ``hpotext.space_convert.to_neps``), and the children of families other than the chosen
+(see ``hpotext.optimizers._convert.to_neps``), and the children of families other than the chosen
 ``model`` are dropped from the suggested config. The full NePS config (with the inactive
 children and the fidelity) travels in ``Suggestion.info["neps_config"]`` so a replay can rebuild
 the history NePS sees.
@@ -29,9 +29,10 @@ from typing import Any
 
 import numpy as np
 
+from hpotext.errors import ReplayError
+from hpotext.optimizers._convert import from_neps, same_config, to_neps
 from hpotext.optimizers.records import Result, Suggestion
-from hpotext.space import Space
-from hpotext.space_convert import from_neps, same_config, to_neps
+from hpotext.space.core import Space
 
 WORKER = "hpotext"
 
@@ -106,13 +107,13 @@ class PriorBandOptimizer:
     def replay(self, suggestion: Suggestion) -> None:
         """Record ``suggestion`` as asked without sampling (the next ask reseeds by count)."""
         if suggestion.trial_id != self._asks:
-            raise RuntimeError(
+            raise ReplayError(
                 f"priorband replay out of order: expected trial {self._asks}, got "
                 f"{suggestion.trial_id}; replay every ask of the journal in its order"
             )
         missing = {"neps_id", "neps_config"} - set(suggestion.info)
         if missing:
-            raise RuntimeError(
+            raise ReplayError(
                 f"priorband cannot replay trial {suggestion.trial_id}: its info lacks "
                 f"{sorted(missing)}; was the journal written by another optimizer?"
             )
@@ -121,7 +122,7 @@ class PriorBandOptimizer:
         if fidelity != suggestion.fidelity or not same_config(
             suggestion.config, from_neps(self.space, recorded)
         ):
-            raise RuntimeError(
+            raise ReplayError(
                 f"priorband replay diverged at trial {suggestion.trial_id}: the journal's "
                 f"{suggestion.config} at {suggestion.fidelity} epochs is not the NePS config it "
                 f"records, {recorded}"

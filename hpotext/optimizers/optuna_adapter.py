@@ -32,9 +32,10 @@ from typing import Any
 import optuna
 from optuna.trial import Trial, TrialState
 
+from hpotext.optimizers._convert import decode_choice, encode_choices
+from hpotext.optimizers.base import check_replay
 from hpotext.optimizers.records import Result, Suggestion
-from hpotext.space import MODEL, Space
-from hpotext.space_convert import decode_choice, encode_choices, same_config
+from hpotext.space.core import MODEL, Space
 
 
 @dataclass
@@ -95,21 +96,7 @@ class OptunaTPE:
 
     def replay(self, suggestion: Suggestion) -> None:
         """Re-ask and check that the study suggests exactly ``suggestion`` again."""
-        asked = self.ask()
-        same = (
-            asked.trial_id == suggestion.trial_id
-            and same_config(asked.config, suggestion.config)
-            and asked.fidelity == suggestion.fidelity
-            and asked.parent == suggestion.parent
-        )
-        if not same:
-            raise RuntimeError(
-                f"optuna_tpe replay diverged at trial {suggestion.trial_id}: the journal has "
-                f"{suggestion.config} at {suggestion.fidelity} epochs (parent "
-                f"{suggestion.parent}), the study now asks trial {asked.trial_id} "
-                f"{asked.config} at {asked.fidelity} epochs (parent {asked.parent}); the journal "
-                "must come from the same seed, space and options, replayed in journal order"
-            )
+        check_replay(self.name, suggestion, self.ask())
 
     def tell(self, suggestion: Suggestion, result: Result) -> None:
         """Report at step = fidelity; prune, queue the next rung, or complete the trial.

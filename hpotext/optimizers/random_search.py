@@ -8,26 +8,15 @@ ignores them too) and rejects results for trials this optimizer never handed out
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
 import numpy as np
 
 from hpotext.errors import ConfigError
+from hpotext.optimizers.base import check_replay
 from hpotext.optimizers.records import Result, Suggestion
-from hpotext.space import Space
-
-
-def canonical(suggestion: Suggestion) -> str:
-    """A suggestion as the journal stores it (JSON: tuples become lists), for comparisons."""
-    return json.dumps(suggestion.to_dict(), sort_keys=True, default=_jsonable)
-
-
-def _jsonable(value: Any) -> Any:
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
-    raise TypeError(f"cannot compare a {type(value).__name__} in a suggestion")
+from hpotext.space.core import Space
 
 
 class AskTellBase:
@@ -76,16 +65,7 @@ class AskTellBase:
 
     def replay(self, suggestion: Suggestion) -> None:
         """Re-ask and check the journal's recorded ``suggestion`` is what this optimizer asks."""
-        again = self.ask()
-        if again is None or canonical(again) != canonical(suggestion):
-            raise RuntimeError(
-                f"the search journal does not match optimizer '{self.name}' (seed {self.seed}) "
-                f"on this search space: the journal recorded trial {suggestion.trial_id} as "
-                f"{canonical(suggestion)}, but replaying asked "
-                f"{'nothing' if again is None else canonical(again)}; the journal was written "
-                "by a different optimizer, seed or space; start a new search folder or restore "
-                "the old settings"
-            )
+        check_replay(self.name, suggestion, self.ask(), info_keys=None)
 
     def tell(self, suggestion: Suggestion, result: Result) -> None:
         """Record ``result`` for ``suggestion`` (matched by trial id; a second tell is ignored)."""
@@ -111,7 +91,7 @@ class AskTellBase:
         older journals replay unchanged.
         """
         if self.prior_fraction > 0.0 and self.rng.random() < self.prior_fraction:
-            from hpotext.priors import sample_around_prior
+            from hpotext.space.priors import sample_around_prior
 
             return sample_around_prior(self.space, self.rng)
         return self.space.sample(self.rng)

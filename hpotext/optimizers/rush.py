@@ -24,7 +24,7 @@ from typing import Any
 from hpotext.errors import ConfigError
 from hpotext.optimizers.halving import SuccessiveHalving, hyperband_s
 from hpotext.optimizers.records import Suggestion
-from hpotext.space import Space
+from hpotext.space.core import Space
 
 BASES = ("hyperband", "successive_halving")
 

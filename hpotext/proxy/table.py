@@ -1,0 +1,181 @@
+"""A cheap proxy benchmark for choosing the optimizer: a small, fully trained table of configs.
+
+The proxy shrinks the real problem: a stratified slice of ``rows`` rows of the search subset,
+sequences cut to ``max_len`` tokens, at most ``max_epochs`` epochs (the fidelity of
+``proxy_space``) and layer widths capped at ``width_cap``. ``build_table`` trains ``configs``
+space-filling and prior-centred configs (``sample_configs``) of that proxy space from scratch to
+its maximum fidelity and writes one row per (config, epoch). ``hpotext.proxy.surrogate`` fits a
+surrogate to the table and simulates optimizer runs on it; its public names are re-exported here.
+
+A config that fails or diverges keeps its ``status`` and gets ``val_error`` = 1.0 (the worst
+possible error) at every epoch, so the surrogate learns that its region is bad; its
+``epoch_seconds`` are the seconds measured before it stopped (NaN when none finished), and rows
+without a positive ``epoch_seconds`` are left out of the surrogate's timing model.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hpotext.data.info import DatasetInfo, load_split
+from hpotext.data.split import search_subset
+from hpotext.errors import ConfigError
+from hpotext.proxy.settings import _is_number
+from hpotext.proxy.surrogate import canonical
+from hpotext.space.core import MODEL, Hyperparameter, Space
+from hpotext.space.encode import from_unit
+from hpotext.space.priors import sample_around_prior
+from hpotext.train.callbacks import Callback, TrainState
+from hpotext.train.records import TrainData
+
+log = logging.getLogger(__name__)
+
+
+# --- sampling --------------------------------------------------------------------------------
+def _from_cube(space: Space, point: np.ndarray) -> dict[str, Any]:
+    """The config at ``point`` of the unit cube (one coordinate per hyperparameter key)."""
+    config: dict[str, Any] = {}
+    family_default = space.fixed.get(MODEL)
+    for hp, u in zip(space.hyperparameters, point, strict=True):
+        if hp.family is None or hp.family == config.get(MODEL, family_default):
+            config[hp.key] = from_unit(hp, float(u))
+    return config
+
+
+def sample_configs(
+    space: Space, n: int, prior_fraction: float = 0.25, seed: int = 0
+) -> list[dict[str, Any]]:
+    """``n`` distinct valid configs: round(n * prior_fraction) around the prior, the rest
+    space-filling.
+
+    The prior block comes first: the prior config itself, then Gaussian perturbations of it in
+    unit-scaled coordinates (categoricals keep the prior with probability 1 - 2 std). The rest
+    are Latin-hypercube points over a unit cube with one dimension per hyperparameter key, each
+    coordinate mapped through its hyperparameter (log or linear, a choice's slot for
+    categoricals); only the active family's children are kept. Deterministic for ``seed``.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ConfigError(f"the number of proxy configs is {n!r}; set proxy.configs to >= 1")
+    if not 0.0 <= prior_fraction <= 1.0:
+        raise ConfigError(
+            f"proxy.prior_fraction is {prior_fraction!r}; set it to a number in [0, 1]"
+        )
+    from scipy.stats import qmc
+
+    rng = np.random.default_rng(seed)
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+
+    def add(config: dict[str, Any]) -> None:
+        ordered = {hp.key: config[hp.key] for hp in space.hyperparameters if hp.key in config}
+        key = canonical(ordered)
+        if key not in seen and len(out) < n:
+            space.validate(ordered)
+            seen.add(key)
+            out.append(ordered)
+
+    n_prior = min(n, round(n * prior_fraction))
+    if n_prior:
+        add(space.default())
+    for _ in range(100 * n_prior):
+        if len(out) >= n_prior:
+            break
+        add(sample_around_prior(space, rng))
+    for _ in range(50):
+        need = n - len(out)
+        if need <= 0:
+            break
+        sampler = qmc.LatinHypercube(d=len(space.hyperparameters), rng=int(rng.integers(2**32)))
+        for point in sampler.random(need):
+            add(_from_cube(space, point))
+    if len(out) < n:
+        raise ConfigError(
+            f"the proxy search space has fewer than {n} distinct configs (found {len(out)}); "
+            "lower proxy.configs"
+        )
+    return out
+
+
+# --- the table -------------------------------------------------------------------------------
+class _EpochSeconds(Callback):
+    """Training callback that records the seconds of every finished epoch."""
+
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+
+    def on_epoch_end(self, state: TrainState) -> None:
+        self.seconds.append(float(state.history[-1].seconds))
+
+
+def _column_value(hp: Hyperparameter, value: Any, kind: str) -> Any:
+    if value is None:
+        return math.nan if kind == "number" else None
+    if kind == "number":
+        return float(value)
+    return value if kind == "str" else json.dumps(value)
+
+
+def _column_kind(hp: Hyperparameter) -> str:
+    """How ``config.<key>`` stores a value: number (float, NaN inactive), str, or json text."""
+    if hp.type != "categorical" or all(_is_number(c) for c in hp.choices):
+        return "number"
+    return "str" if all(isinstance(c, str) for c in hp.choices) else "json"
+
+
+def _proxy_data(
+    subset_path: str, val_path: str, vocab_path: str, info_path: str, rows: int, max_len: int,
+    seed: int,
+) -> TrainData:  # fmt: skip
+    """TrainData of a stratified slice of about ``rows`` rows of the search subset."""
+    from hpotext.data.text import Vocab
+    from hpotext.train.setup import encode_split
+
+    df = load_split(subset_path)
+    if rows < len(df):
+        df = search_subset(df, rows / len(df), seed)
+    vocab = Vocab.load(vocab_path)
+    classes = DatasetInfo.from_json(info_path).classes
+    index = {c: i for i, c in enumerate(classes)}
+    train_ids = vocab.encode_all(df["text"], max_len)
+    train_y = [index[str(y)] for y in df["label"]]
+    val_ids, val_y = encode_split(val_path, vocab, classes, max_len)
+    return TrainData(train_ids, train_y, val_ids, val_y, len(vocab), len(classes), max_len)
+
+
+def partial_path(out_path: str | Path) -> Path:
+    """Where a table shard keeps the configs it has finished, until its table is written: a
+    killed shard's rerun trains only the rest (Snakemake deletes the incomplete output, not this).
+    """
+    out = Path(out_path)
+    return out.with_name(out.stem + ".partial.jsonl")
+
+
+def _append_partial(
+    keep: Any, config_id: int, config: str, rows: list[dict[str, Any]]
+) -> None:  # fmt: skip
+    keep.write(json.dumps({"config_id": config_id, "config": config, "rows": rows}) + "\n")
+    keep.flush()
+    os.fsync(keep.fileno())
+
+
+def _read_partial(path: Path, expected: dict[int, str]) -> dict[int, list[dict[str, Any]]]:
+    """The finished configs in ``path`` that are still the configs the settings sample (a torn
+    last line, or a config from other settings, is trained again)."""
+    done: dict[int, list[dict[str, Any]]] = {}
+    if not path.exists():
+        return done
+    for line in path.read_text().splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if expected.get(entry["config_id"]) == entry["config"]:
+            done[entry["config_id"]] = entry["rows"]
+    return done

@@ -1,0 +1,2 @@
+"""The report stage: hyperparameter importance, the boundary check, the figures and the
+study's summary."""

@@ -1,0 +1,141 @@
+"""The search stage's steps: one search worker, collecting the search, and the default config."""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+from hpotext import space as space_mod
+from hpotext.errors import ConfigError, NoResultError
+from hpotext.io import write_json, write_parquet
+from hpotext.optimizers import make_optimizer
+from hpotext.search.driver import Budget, SearchWorker, comparables, incumbent
+from hpotext.search.objective import TrialRunner
+from hpotext.search.settings import data_digest, open_search, search_meta
+from hpotext.search.store import TrialStore
+from hpotext.selection.rule import chosen_optimizer
+from hpotext.studies.sequence import hurdle_configs
+from hpotext.train.diagnosis import stoppers
+from hpotext.train.loop import default_device
+from hpotext.train.setup import ModelConfig, find_batch_size, load_train_data
+
+log = logging.getLogger(__name__)
+
+
+def search(
+    space_path: str,
+    subset_path: str,
+    val_path: str,
+    vocab_path: str,
+    info_path: str,
+    store_dir: str,
+    optimizer: str,
+    seed: int,
+    budget: dict[str, Any],
+    base_train: dict[str, Any],
+    max_len: int,
+    worker: str,
+    workers: list[str],
+    max_consecutive_failures: int,
+    done_out: str,
+    selection_path: str | None = None,
+    stopping: dict[str, Any] | None = None,
+    continuation: bool = True,
+    options: dict[str, Any] | None = None,
+    hurdle_paths: list[str] | None = None,
+    on_change: str = "stop",
+) -> int:
+    """Run one search worker until the shared budget is spent; writes a small marker file.
+
+    ``optimizer`` "auto" takes the name the selection stage wrote to ``selection_path``.
+    ``stopping`` is the config's ``stopping`` section (diagnosis and EMA stopper, both on by
+    default); ``continuation`` False trains promoted trials from scratch; ``options`` go to the
+    optimizer (``search.options``). ``hurdle_paths`` are earlier tasks' incumbent.json files,
+    whose configs RUSH evaluates first and uses as hurdles (hpotext/studies/sequence.py).
+    ``on_change`` (search.on_change): what to do with an existing search started with other
+    settings, "stop" with the commands that resolve it, or "new" to keep it aside and start anew.
+    """
+    optimizer, _ = chosen_optimizer(optimizer, selection_path)
+    options = dict(options or {})
+    if hurdle_paths:
+        if optimizer != "rush":
+            raise ConfigError(
+                f"earlier tasks' incumbents are hurdles for rush only, not for {optimizer!r}; "
+                "set search.optimizer to rush or drop the hurdles"
+            )
+        hurdles = hurdle_configs(hurdle_paths)
+        options["hurdles"] = list(options.get("hurdles") or []) + hurdles
+        log.info("RUSH hurdles from %s: %s", ", ".join(hurdle_paths), hurdles)
+    space = space_mod.load(space_path)
+    if budget["kind"] not in ("epochs", "seconds", "evaluations"):
+        raise ConfigError("search.budget.kind must be epochs, seconds or evaluations")
+    store = TrialStore(store_dir)
+    digest = data_digest(subset_path, val_path, vocab_path)
+    meta = search_meta(space, optimizer, seed, base_train, max_len, digest)
+    open_search(store, meta, on_change)
+    data = load_train_data(subset_path, val_path, vocab_path, info_path, max_len)
+    device = default_device()
+
+    def batch_size_for(model: ModelConfig) -> int:
+        return find_batch_size(model.family, model.hparams, data, device)
+
+    callbacks = stoppers(stopping, comparables(store))
+    runner = TrialRunner(
+        space, data, base_train, seed, device, callbacks=callbacks, batch_size_for=batch_size_for
+    )
+    opt = make_optimizer(optimizer, space, seed, **options)
+    search = SearchWorker(
+        store,
+        opt,
+        worker,
+        Budget(budget["kind"], float(budget["amount"])),
+        max_epochs=space.fidelity.max,
+        eta=space.fidelity.eta,
+        peers=tuple(workers),
+        max_consecutive_failures=max_consecutive_failures,
+        continuation=continuation,
+    )
+    finished = search.run(runner)
+    write_json({"worker": worker, "trials_finished_this_run": finished}, done_out)
+    return finished
+
+
+def collect_search(store_dir: str, space_path: str, trials_out: str, incumbent_out: str) -> None:
+    """trials.parquet and incumbent.json (the best config at the highest fidelity reached)."""
+    store = TrialStore(store_dir)
+    trials = store.trials()
+    best = incumbent(trials)
+    if best is None:
+        raise NoResultError(
+            f"no trial of the search in {store_dir} succeeded; see its logs, widen the space or "
+            "raise search.budget"
+        )
+    write_parquet(store.table(), trials_out)
+    space = space_mod.load(space_path)
+    counts = {
+        s: sum(t.status == s for t in trials.values())
+        for s in ("completed", "stopped", "failed", "diverged", "pending")
+    }
+    write_json(
+        {
+            "trial_id": best.trial_id,
+            "config": best.config,
+            "fidelity": best.fidelity,
+            "val_accuracy": 1.0 - float(best.objective or math.inf),
+            "trials": len(trials),
+            "status_counts": counts,
+            "epochs_trained": sum(t.epochs_trained for t in trials.values()),
+            "cost_seconds": sum(t.cost_seconds for t in trials.values()),
+            "optimizer": store.meta().get("optimizer"),
+            "space_digest": space.digest(),
+        },
+        incumbent_out,
+    )
+    log.info("incumbent trial %d: val accuracy %.4f", best.trial_id, 1.0 - (best.objective or 0))
+
+
+def default_config(space_path: str, out: str) -> None:
+    """The space's prior config (every hyperparameter at its prior), the default to beat."""
+    space = space_mod.load(space_path)
+    write_json({"config": space.default()}, out)

@@ -1,0 +1,177 @@
+"""The selection rule: the optimizer with the best mean rank, its report, and which rule decided."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from hpotext.errors import ConfigError
+from hpotext.io import read_json, write_json, write_text
+from hpotext.selection.stats import (
+    _blocks,
+    _check,
+    _clean,
+    _stat,
+    critical_difference,
+    friedman,
+    initial_regret,
+    ranks,
+    ranks_at_budgets,
+    run_metrics,
+)
+
+
+@dataclass
+class Selection:
+    """The chosen optimizer, why, and the statistics behind the choice."""
+
+    name: str
+    reason: str
+    mean_ranks: dict[str, float]
+    mean_auc: dict[str, float]
+    friedman: dict[str, Any]
+    cd: float
+    tied_with: list[str] = field(default_factory=list)
+
+
+def select(metrics: pd.DataFrame) -> Selection:
+    """Pick the optimizer with the best mean rank on normalized AUC (ties: lower mean AUC, then
+    name) and say whether it is significantly better than the runner-up (Nemenyi + Friedman)."""
+    table = _blocks(metrics, "auc")
+    n, k = table.shape
+    rank = ranks(metrics, "auc").set_index("optimizer")["mean_rank"]
+    auc = table.mean(axis=0)
+    order = sorted(auc.index.astype(str), key=lambda o: (rank[o], auc[o], o))
+    mean_ranks = {o: float(rank[o]) for o in order}
+    mean_auc = {o: float(auc[o]) for o in order}
+    test = friedman(metrics, "auc")
+    win = order[0]
+    head = (
+        f"{win} has the best mean rank on normalized AUC ({mean_ranks[win]:.2f} of {k}, "
+        f"mean AUC {mean_auc[win]:.3f}, {n} seed{'s' * (n != 1)})"
+    )
+    if k == 1:
+        return Selection(win, f"{head} and was the only optimizer compared.", mean_ranks,
+                         mean_auc, test, float("nan"), [])  # fmt: skip
+    cd = critical_difference(k, n)
+    tied = [o for o in order[1:] if mean_ranks[o] - mean_ranks[win] <= cd]
+    second = order[1]
+    if mean_ranks[second] == mean_ranks[win] and mean_auc[second] != mean_auc[win]:
+        head += f", tied on rank with {second} but lower in mean AUC"
+    elif mean_ranks[second] == mean_ranks[win]:
+        head += f", tied with {second} on rank and mean AUC and first by name"
+    gap = mean_ranks[second] - mean_ranks[win]
+    p = test["p_value"]
+    p_text = f"Friedman p = {p:.3g}" if p is not None else f"no Friedman test as {test['reason']}"
+    if p is not None and p < 0.05 and gap > cd:
+        tail = (
+            f"significantly better than the runner-up {second} (mean rank "
+            f"{mean_ranks[second]:.2f}, difference {gap:.2f} > CD {cd:.2f}, {p_text})"
+        )
+    else:
+        others = tied if p is not None and p < 0.05 else order[1:]
+        if gap <= cd:
+            why = f"rank difference to {second} {gap:.2f} <= CD {cd:.2f}"
+        else:
+            why = f"rank difference to {second} {gap:.2f} > CD {cd:.2f} but Friedman not < 0.05"
+        tail = f"not significantly different from {', '.join(others)} ({why}; {p_text})"
+    return Selection(win, f"{head}; it is {tail}.", mean_ranks, mean_auc, test, cd, tied)
+
+
+def selection_report(
+    traj: pd.DataFrame,
+    best_true: float,
+    budget: float,
+    out_json: str | Path,
+    out_md: str | Path,
+    unit: str = "epochs",
+) -> Selection:
+    """Compute every statistic, select an optimizer, write ``out_json`` and ``out_md``
+    (``unit``: what ``cost`` and ``budget`` count, simulated epochs or seconds)."""
+    metrics = run_metrics(traj, best_true, budget)
+    chosen = select(metrics)
+    at_budgets = ranks_at_budgets(traj, best_true, budget)
+    per_opt: dict[str, Any] = {}
+    for opt, part in metrics.groupby("optimizer", sort=True):
+        per_opt[str(opt)] = {
+            "n_seeds": len(part),
+            "auc": _stat(part["auc"]),
+            "final_regret": _stat(part["final_regret"]),
+            "time_to_target": _stat(part["time_to_target"]),
+            "reached_fraction": float(part["reached"].mean()),
+        }
+    budgets = {
+        f"{frac:g}": dict(zip(part["optimizer"], part["mean_rank"].astype(float), strict=True))
+        for frac, part in at_budgets.groupby("fraction", sort=True)
+    }
+    report = {
+        **asdict(chosen),
+        "budget": float(budget),
+        "cost_unit": unit,
+        "best_true": float(best_true),
+        "initial_regret": initial_regret(_check(traj, budget), best_true),
+        "target": float(metrics["target"].iloc[0]),
+        "optimizers": per_opt,
+        "ranks_at_budgets": budgets,
+        "definitions": {
+            "regret": "incumbent_true at the last trial with cost <= t minus best_true, >= 0",
+            "initial_regret": "worst incumbent_true of any run after its first trial - best_true",
+            "auc": "exact area under the regret step function over [0, budget] / "
+            "(budget * initial_regret, or the worst regret reached if larger); lower is better",
+            "target": "median over all runs of the final regret; time_to_target = budget if "
+            "never reached",
+            "ranks": "seeds are blocks, rank 1 = lowest value, ties get average ranks",
+            "significance": "rank difference > Nemenyi CD (alpha 0.05) and Friedman p < 0.05",
+        },
+    }
+    Path(out_json).parent.mkdir(parents=True, exist_ok=True)
+    write_json(_clean(report), out_json, allow_nan=False)
+    Path(out_md).parent.mkdir(parents=True, exist_ok=True)
+    write_text(out_md, _markdown(report))
+    return chosen
+
+
+def _pm(stat: dict[str, float], digits: int) -> str:
+    std = stat["std"]
+    return f"{stat['mean']:.{digits}f}" + ("" if math.isnan(std) else f" ± {std:.{digits}f}")
+
+
+def _markdown(report: dict[str, Any]) -> str:
+    ranks_at, test = report["ranks_at_budgets"], report["friedman"]
+    head = ["optimizer", "mean rank (AUC)", "AUC", "final regret", "time to target (s)",
+            "reached"] + [f"rank @ {float(f):.0%} budget" for f in ranks_at]  # fmt: skip
+    lines = [f"# Optimizer comparison\n\n**Selected: {report['name']}.** {report['reason']}\n",
+             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]  # fmt: skip
+    for opt, rank in report["mean_ranks"].items():
+        row = report["optimizers"][opt]
+        cells = [opt, f"{rank:.2f}", _pm(row["auc"], 3), _pm(row["final_regret"], 4),
+                 _pm(row["time_to_target"], 1), f"{row['reached_fraction']:.0%}"]  # fmt: skip
+        cells += [f"{at.get(opt, float('nan')):.2f}" for at in ranks_at.values()]
+        lines.append("| " + " | ".join(cells) + " |")
+    stat = "n/a" if test["statistic"] is None else f"{test['statistic']:.3f}"
+    p = "n/a" if test["p_value"] is None else f"{test['p_value']:.3g}"
+    note = f"; {test['reason']}" if test["reason"] else ""
+    lines += [
+        f"\nFriedman chi² = {stat}, p = {p} (k = {test['k']} optimizers, {test['n_blocks']} "
+        f"seeds{note}). Nemenyi critical difference (alpha 0.05) = {report['cd']:.3f}.",
+        f"Budget {report['budget']:g} simulated {report.get('cost_unit', 'seconds')}; "
+        f"initial regret {report['initial_regret']:.4g}; "
+        f"time-to-target target regret {report['target']:.4g}.\n",
+        "Definitions: " + "; ".join(f"*{k}*: {v}" for k, v in report["definitions"].items()),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def chosen_optimizer(configured: str, selection_path: str | None) -> tuple[str, str]:
+    """(name, reason): the configured optimizer, or the selection stage's when it is 'auto'."""
+    if configured != "auto":
+        return configured, "named by search.optimizer in the config (no proxy selection)"
+    if not selection_path:
+        raise ConfigError("search.optimizer is auto but no selection file was given")
+    picked = read_json(selection_path)
+    return str(picked["name"]), str(picked["reason"])

@@ -1,0 +1,149 @@
+"""hpotext.workflow.plan: what rules/common.smk computes when Snakemake reads the workflow."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from hpotext.errors import ConfigError
+from hpotext.workflow.plan import REPORT_FIGURES, plan
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def merged(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """``extra`` over ``base`` as Snakemake merges config files (nested keys update)."""
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merged(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+@pytest.fixture
+def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A raw config like Snakemake's: config/config.yaml, then config/test.yaml, then ``extra``;
+    read in a folder of its own (no results/ of an earlier run)."""
+    shutil.copytree(ROOT / "config", tmp_path / "config")
+    monkeypatch.chdir(tmp_path)
+
+    def make(*files: str, **extra: Any) -> dict[str, Any]:
+        cfg = yaml.safe_load(Path("config/config.yaml").read_text())
+        for name in files:
+            cfg = merged(cfg, yaml.safe_load(Path(name).read_text()))
+        return merged(cfg, extra)
+
+    return make
+
+
+def test_base_study(config) -> None:
+    p = plan(config("config/test.yaml"), gpu=False)
+    assert p.exp == "test" and p.studies() == ["test"] and p.gpu == 0
+    assert p.base_space == "config/spaces/test.yaml" == p.space_path("test")
+    assert p.targets() == [
+        "results/test/summary.json",
+        "results/test/priors/derived.yaml",
+        *[f"results/test/report/{name}.png" for name in REPORT_FIGURES],
+    ]
+    seeds = p.config["final"]["seeds"]
+    assert p.seeds("test") == seeds and len(seeds) >= 2
+    # every variant's seeds, tuned first: the summary reads them in this order
+    assert p.per_seed("test", "final/{variant}/seed{seed}/m.json") == [
+        f"results/test/final/{v}/seed{s}/m.json" for v in ("tuned", "default") for s in seeds
+    ]
+    assert p.per_seed("test", "x{seed}", ("tuned",)) == [f"results/test/x{s}" for s in seeds]
+    assert p.workers("test") == [f"w{i}" for i in range(p.config["search"]["workers"])]
+    assert p.search_markers("test")[0] == "results/test/search/workers/w0.json"
+    assert p.dataset_source("test") == f"resources/data/{p.config['dataset']}.parquet"
+    Path("reviews.csv").write_text("text,label\ngood,pos\nbad,neg\n")
+    own = plan(config("config/test.yaml", dataset="reviews.csv"), gpu=False)
+    assert own.dataset_source("test") == "reviews.csv"  # a user's file is read where it is
+    assert "resources/benchmarks" not in " ".join(own.benchmarks("test"))
+    assert p.hurdles("test") == [] and p.arm_metrics("test") == {}
+    assert plan(config("config/test.yaml"), gpu=True).gpu == 1
+
+
+def test_proxy_stage_and_benchmarks(config) -> None:
+    cfg = config("config/test.yaml", search={"optimizer": "auto"}, proxy={"shards": 2})
+    p = plan(cfg, gpu=False)
+    assert p.auto and p.selection("test") == ["results/test/selection/optimizer.json"]
+    assert p.proxy_shards == 2 and len(p.proxy_files("test", "table")) == 2
+    parts = p.proxy_parts
+    assert sorted(o for part in parts for o in part) == sorted(p.config["proxy"]["optimizers"])
+    assert p.proxy_files("test", "runs") == [
+        f"results/test/proxy/runs/part{i}.parquet" for i in range(len(parts))
+    ]
+    assert p.proxy_cost == "epochs" and set(p.proxy_table) >= {"rows", "configs", "seed"}
+    files = p.benchmarks("test")
+    assert "results/test/benchmarks/proxy_table_shard1.tsv" in files
+    assert "results/test/benchmarks/select_optimizer.tsv" in files
+    assert "results/test/benchmarks/retrain_default_seed0.tsv" in files
+    assert len(files) == len(set(files))
+    # a named optimizer: no proxy stage at all
+    named = plan(config("config/test.yaml", search={"optimizer": "random"}), gpu=False)
+    assert named.selection("test") == [] and not named.auto
+    assert not any("proxy" in f for f in named.benchmarks("test"))
+
+
+def test_playbook_arms(config) -> None:
+    cfg = config("config/test.yaml", study={"scientific": {"model": ["boe", "cnn"]}})
+    p = plan(cfg, gpu=False)
+    assert len(p.arm_names) == 2 and all("boe" in n or "cnn" in n for n in p.arm_names)
+    arm = p.arm_names[0]
+    exp = f"test/study/{arm}"
+    assert p.studies() == [f"test/study/{name}" for name in p.arm_names]
+    assert p.targets()[0] == "results/test/study/comparison.json"
+    assert p.space_path(exp) == f"results/{exp}/space.yaml"
+    assert p.space_meaning(exp) != p.space_meaning("test")  # the arm's model is fixed
+    assert p.config_of(exp) is p.arm_configs[arm]
+    # arms share the base study's data, reference and selection: their jobs only
+    assert not any("prepare" in f or "tfidf" in f for f in p.benchmarks(exp))
+    constraint = p.wildcard_constraints()["exp"]
+    assert re.fullmatch(constraint, exp) and re.fullmatch(constraint, "test")
+    assert not re.fullmatch(constraint, "test/study/other")
+    assert list(p.arm_metrics("test")) == p.arm_names
+    assert len(p.arm_metric_files("test")) == 2 * len(p.config["final"]["seeds"])
+
+
+def test_sequence_tasks_and_hurdles(config) -> None:
+    p = plan(config("config/test.yaml", "config/sequence.yaml"), gpu=False)
+    names = p.task_names
+    assert len(names) >= 2 and p.studies() == [f"{p.exp}/task/{n}" for n in names]
+    assert p.targets()[0] == f"results/{p.exp}/sequence.md"
+    last = f"{p.exp}/task/{names[-1]}"
+    expected = [f"results/{p.exp}/task/{n}/search/incumbent.json" for n in names[:-1]]
+    if p.setting(last, "search", "optimizer") == "rush":
+        assert p.hurdles(last) == expected
+    else:
+        assert p.hurdles(last) == []
+    assert p.task_files(p.exp, "summary.json")[0] == f"results/{p.exp}/task/{names[0]}/summary.json"
+
+
+def test_priors_search_a_copy_of_the_space(config, tmp_path: Path) -> None:
+    priors = tmp_path / "priors.yaml"
+    priors.write_text("priors:\n  lr: {prior: 0.02, confidence: high}\n")
+    p = plan(config("config/test.yaml", search={"priors": str(priors)}), gpu=False)
+    assert p.base_space == "results/test/priors/space.yaml"
+    lr = next(hp for hp in p.space.hyperparameters if hp.name == "lr")
+    assert lr.prior == pytest.approx(0.02) and lr.confidence == "high"
+
+
+def test_bad_plans_stop_with_one_sentence(config) -> None:
+    with pytest.raises(ConfigError, match="study.fixed needs study.scientific"):
+        plan(config("config/test.yaml", study={"fixed": {"lr": 0.01}}), gpu=False)
+    with pytest.raises(ConfigError, match="unknown config key 'search.workerz'"):
+        plan(config("config/test.yaml", search={"workerz": 1}), gpu=False)
+
+
+def test_config_key_order_changes_nothing(config) -> None:
+    """Params are compared by repr: the plan's config is in canonical key order."""
+    cfg = config("config/test.yaml")
+    backwards = {key: cfg[key] for key in reversed(list(cfg))}
+    assert repr(plan(backwards, gpu=False).config) == repr(plan(cfg, gpu=False).config)
