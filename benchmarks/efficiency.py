@@ -52,7 +52,7 @@ from benchmarks.common import fixed_hash_seed, machine, save_figure  # noqa: E40
 from hpotext import space as space_mod  # noqa: E402
 from hpotext.data import steps as pipeline  # noqa: E402
 from hpotext.data.datasets import dataset_names
-from hpotext.data.info import DatasetInfo  # noqa: E402
+from hpotext.data.info import DatasetInfo, SplitFiles  # noqa: E402
 from hpotext.data.steps import fetch  # noqa: E402
 from hpotext.data.text import Vocab  # noqa: E402
 from hpotext.optimizers import make_optimizer  # noqa: E402
@@ -80,6 +80,11 @@ VARIANTS: dict[str, tuple[bool, dict[str, Any]]] = {  # name -> (continuation, s
 }
 log = logging.getLogger("benchmarks.efficiency")
 
+
+
+def subset_files(d: Path) -> SplitFiles:
+    names = ("search_subset.parquet", "val.parquet", "vocab.json", "dataset.json")
+    return SplitFiles(*(str(d / n) for n in names))
 
 def prepare(dataset: str, cache: Path, work: Path) -> dict[str, Any]:
     """Fetch, split and subset ``dataset`` as the default study does; the config used."""
@@ -122,9 +127,7 @@ def one_run(job: dict[str, Any]) -> pd.DataFrame:
     cfg, d, seed = job["config"], Path(job["data"]), job["seed"]
     continuation, stopping = VARIANTS[job["variant"]]
     space = space_mod.load(ROOT / cfg["search"]["space"])
-    data = load_train_data(str(d / "search_subset.parquet"), str(d / "val.parquet"),
-                           str(d / "vocab.json"), str(d / "dataset.json"),
-                           cfg["text"]["max_len"])  # fmt: skip
+    data = load_train_data(subset_files(d), cfg["text"]["max_len"])
     classes = DatasetInfo.from_json(d / "dataset.json").classes
     test_ids, test_y = encode_split(str(d / "test.parquet"), Vocab.load(d / "vocab.json"),
                                     classes, cfg["text"]["max_len"])  # fmt: skip
@@ -224,9 +227,7 @@ def overhead(cfg: dict[str, Any], d: Path, repeats: int) -> pd.DataFrame:
     (one flag test per forward pass, a reduction on every ``interval``-th step).
     """
     torch.set_num_threads(1)
-    data = load_train_data(str(d / "search_subset.parquet"), str(d / "val.parquet"),
-                           str(d / "vocab.json"), str(d / "dataset.json"),
-                           cfg["text"]["max_len"])  # fmt: skip
+    data = load_train_data(subset_files(d), cfg["text"]["max_len"])
     gate = Gate(check_fraction=1.0, percentile=0.0, min_comparable=1)  # check, never stop
     families = {"boe": {"embed_dim": 128}, "cnn": {"embed_dim": 128, "num_filters": 100},
                 "lstm": {"embed_dim": 128, "hidden_dim": 128},

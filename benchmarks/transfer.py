@@ -69,7 +69,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.common import fixed_hash_seed, machine, save_figure  # noqa: E402
 from benchmarks.efficiency import TestScored, time_to  # noqa: E402
 from hpotext import space as space_mod  # noqa: E402
-from hpotext.data.info import DatasetInfo  # noqa: E402
+from hpotext.data.info import DatasetInfo, SplitFiles  # noqa: E402
 from hpotext.data.steps import (
     fetch,  # noqa: E402
     prepare,
@@ -125,8 +125,7 @@ def scored_runner(job: dict[str, Any], task: str, space: Space, store: TrialStor
     cfg, d = job["configs"][task], Path(job["work"]) / task / "data"
     max_len = cfg["text"]["max_len"]
     names = ("search_subset.parquet", "val.parquet", "vocab.json", "dataset.json")
-    train, val, vocab, info = (str(d / n) for n in names)
-    data = load_train_data(train, val, vocab, info, max_len)
+    data = load_train_data(SplitFiles(*(str(d / n) for n in names)), max_len)
     classes = DatasetInfo.from_json(d / "dataset.json").classes
     test = encode_split(str(d / "test.parquet"), Vocab.load(d / "vocab.json"), classes,
                                  max_len)  # fmt: skip

@@ -1,5 +1,6 @@
 """Train the sampled proxy configs to the proxy's max epochs; write their learning curves."""
 
+from hpotext.data.info import SplitFiles
 from hpotext.proxy.steps import proxy_table_shard
 from hpotext.workflow.scripting import run_step
 
@@ -8,10 +9,9 @@ run_step(
     snakemake,
     proxy_table_shard,
     space_path=snakemake.input.space,
-    subset_path=snakemake.input.subset,
-    val_path=snakemake.input.val,
-    vocab_path=snakemake.input.vocab,
-    info_path=snakemake.input.info,
+    files=SplitFiles(
+        snakemake.input.subset, snakemake.input.val, snakemake.input.vocab, snakemake.input.info
+    ),
     settings=dict(snakemake.params.settings),
     base_train=dict(snakemake.params.train),
     out_path=snakemake.output.table,

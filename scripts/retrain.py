@@ -1,5 +1,6 @@
 """Retrain a config (tuned or default) on the full train split; keep its best epoch on val."""
 
+from hpotext.data.info import SplitFiles
 from hpotext.final.steps import retrain
 from hpotext.workflow.scripting import run_step
 
@@ -9,10 +10,9 @@ run_step(
     retrain,
     config_path=snakemake.input.config,
     space_path=snakemake.input.space,
-    train_path=snakemake.input.train,
-    val_path=snakemake.input.val,
-    vocab_path=snakemake.input.vocab,
-    info_path=snakemake.input.info,
+    files=SplitFiles(
+        snakemake.input.train, snakemake.input.val, snakemake.input.vocab, snakemake.input.info
+    ),
     base_train=dict(snakemake.params.train),
     max_len=int(snakemake.params.max_len),
     seed=int(snakemake.wildcards.seed),

@@ -1,5 +1,6 @@
 """One search worker: ask, train, tell through the shared trial store until the budget is spent."""
 
+from hpotext.data.info import SplitFiles
 from hpotext.search.steps import search
 from hpotext.workflow.scripting import run_step
 
@@ -8,10 +9,9 @@ run_step(
     snakemake,
     search,
     space_path=snakemake.input.space,
-    subset_path=snakemake.input.subset,
-    val_path=snakemake.input.val,
-    vocab_path=snakemake.input.vocab,
-    info_path=snakemake.input.info,
+    files=SplitFiles(
+        snakemake.input.subset, snakemake.input.val, snakemake.input.vocab, snakemake.input.info
+    ),
     store_dir=snakemake.params.store,
     optimizer=snakemake.params.optimizer,
     selection_path=(list(snakemake.input.selection) or [None])[0],

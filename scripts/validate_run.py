@@ -1,5 +1,6 @@
 """Run one optimizer live on the real search (its own store), for the proxy's validation."""
 
+from hpotext.data.info import SplitFiles
 from hpotext.selection.steps import validate_run
 from hpotext.workflow.scripting import run_step
 
@@ -9,10 +10,9 @@ run_step(
     validate_run,
     out=snakemake.output.run,
     space_path=snakemake.input.space,
-    subset_path=snakemake.input.subset,
-    val_path=snakemake.input.val,
-    vocab_path=snakemake.input.vocab,
-    info_path=snakemake.input.info,
+    files=SplitFiles(
+        snakemake.input.subset, snakemake.input.val, snakemake.input.vocab, snakemake.input.info
+    ),
     store_dir=snakemake.params.store,
     optimizer=snakemake.wildcards.optimizer,
     seed=int(snakemake.wildcards.seed),

@@ -17,10 +17,12 @@ import pandas as pd
 import pytest
 
 from hpotext.data import steps as pipeline
+from hpotext.data.info import SplitFiles
 from hpotext.search.store import TrialStore
 from hpotext.workflow.config import validate_config
 from tests.test_pipeline import DATA_CFG, TEXT_CFG
 
+SPLIT_FILES = ("train.parquet", "val.parquet", "vocab.json", "dataset.json")
 ROOT = Path(__file__).resolve().parent.parent
 TIME_COLUMNS = ["asked_at", "finished_at", "cost_seconds"]
 RUN = """
@@ -50,10 +52,7 @@ def search_twice(prepared: Path, stores: list[Path], optimizer: str) -> list[pd.
     d = prepared / "data"
     kwargs = {
         "space_path": str(ROOT / "config/spaces/test.yaml"),
-        "subset_path": str(d / "train.parquet"),
-        "val_path": str(d / "val.parquet"),
-        "vocab_path": str(d / "vocab.json"),
-        "info_path": str(d / "dataset.json"),
+        "files": SplitFiles(*(str(d / n) for n in SPLIT_FILES)),
         "store_dir": "",
         "optimizer": optimizer,
         "seed": 3,

@@ -175,9 +175,9 @@ def test_stopping_config() -> None:
     assert stoppers({"diagnosis": {"enabled": False}, "ema": {"enabled": False}}, None) == ()
     only = stoppers({"percentile": 25, "ema": {"enabled": False}}, None)
     assert len(only) == 1 and only[0].gate.percentile == 25
-    with pytest.raises(ConfigError, match="unknown key"):
+    with pytest.raises(ConfigError, match="unknown config key"):
         stoppers({"diagnosis": {"eg": 1}}, None)
-    with pytest.raises(ConfigError, match="unknown key"):
+    with pytest.raises(ConfigError, match="unknown config key"):
         stoppers({"patience": 3}, None)
     with pytest.raises(ConfigError, match="check_fraction"):
         stoppers({"check_fraction": 0}, None)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from hpotext.data.info import SplitFiles
 from hpotext.data.steps import prepare, sample_rows, subset
 from hpotext.data.text import Vocab
 from hpotext.errors import ConfigError
@@ -81,7 +82,7 @@ def test_subset_fraction(prepared: Path, tmp_path: Path) -> None:
 
 
 def run_train(prepared: Path, tmp_path: Path) -> None:
-    data = load_train_data(*(str(prepared / name) for name in SPLIT_FILES), max_len=16)
+    data = load_train_data(SplitFiles(*(str(prepared / n) for n in SPLIT_FILES)), max_len=16)
     train_to_full(
         data,
         MODEL,

@@ -84,10 +84,12 @@ def test_settings_from_dict() -> None:
     assert ProxySettings.from_dict(None) == ProxySettings()
     s = ProxySettings.from_dict({"configs": 8, "prior_fraction": 0.5})
     assert (s.configs, s.prior_fraction, s.rows, s.max_epochs) == (8, 0.5, 1200, 4)
-    with pytest.raises(ConfigError, match="unknown key"):
+    with pytest.raises(ConfigError, match="unknown config key"):
         ProxySettings.from_dict({"config": 8})
     with pytest.raises(ConfigError, match="proxy.rows"):
         ProxySettings.from_dict({"rows": 0})
+    with pytest.raises(ConfigError, match="proxy.rows.*minimum of 50"):  # the schema's bound
+        ProxySettings.from_dict({"rows": 49})
     with pytest.raises(ConfigError, match="prior_fraction"):
         ProxySettings.from_dict({"prior_fraction": 1.5})
 

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from hpotext.data import steps as pipeline
+from hpotext.data.info import SplitFiles
 from hpotext.errors import ConfigError
 from hpotext.final.steps import retrain
 from hpotext.optimizers import OPTIMIZERS
@@ -19,6 +20,7 @@ from hpotext.search.steps import search as search_worker
 from hpotext.search.store import TrialStore
 from tests.test_pipeline import DATA_CFG, TEXT_CFG
 
+SPLIT_FILES = ("train.parquet", "val.parquet", "vocab.json", "dataset.json")
 SPACE = {
     "fidelity": {"name": "epochs", "min": 1, "max": 4, "eta": 2},
     "hyperparameters": {
@@ -50,10 +52,7 @@ def run_worker(root: Path, store: Path, optimizer: str, amount: float, worker: s
     d = root / "data"
     return search_worker(
         space_path=str(space or root / "space.yaml"),
-        subset_path=str(d / "train.parquet"),
-        val_path=str(d / "val.parquet"),
-        vocab_path=str(d / "vocab.json"),
-        info_path=str(d / "dataset.json"),
+        files=SplitFiles(*(str(d / n) for n in SPLIT_FILES)),
         store_dir=str(store),
         optimizer=optimizer,
         seed=0,
@@ -150,10 +149,7 @@ def test_retrain_and_default_config(data: Path, tmp_path: Path) -> None:
     retrain(
         str(tmp_path / "default.json"),
         str(data / "space.yaml"),
-        str(d / "train.parquet"),
-        str(d / "val.parquet"),
-        str(d / "vocab.json"),
-        str(d / "dataset.json"),
+        SplitFiles(*(str(d / n) for n in SPLIT_FILES)),
         {"batch_size": 16},
         16,
         0,

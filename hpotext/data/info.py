@@ -85,3 +85,18 @@ def load_split(path: str | Path) -> pd.DataFrame:
     return pd.DataFrame(
         {"text": df["text"].astype(str).to_numpy(), "label": df["label"].astype(str).to_numpy()}
     )
+
+
+@dataclass(frozen=True)
+class SplitFiles:
+    """The prepared files a training step reads: the split it trains on (``train``: the train
+    split, or the search subset), the validation split, the vocabulary and dataset.json."""
+
+    train: str
+    val: str
+    vocab: str
+    info: str
+
+    def training(self) -> tuple[str, str, str]:
+        """The files whose content a search's trials depend on (the data digest's inputs)."""
+        return self.train, self.val, self.vocab

@@ -12,6 +12,7 @@ import numpy as np
 
 from hpotext import space as space_mod
 from hpotext.data import info as data_mod
+from hpotext.data.info import SplitFiles
 from hpotext.data.text import Vocab, tokenize
 from hpotext.final.retrain import train_to_full
 from hpotext.io import read_json, write_json
@@ -89,10 +90,7 @@ def evaluate(
 def retrain(
     config_path: str,
     space_path: str,
-    train_path: str,
-    val_path: str,
-    vocab_path: str,
-    info_path: str,
+    files: SplitFiles,
     base_train: dict[str, Any],
     max_len: int,
     seed: int,
@@ -103,7 +101,7 @@ def retrain(
     """Train a config (tuned or default) on the full train split at the maximum fidelity."""
     space = space_mod.load(space_path)
     config = read_json(config_path)["config"]
-    data = load_train_data(train_path, val_path, vocab_path, info_path, max_len)
+    data = load_train_data(files, max_len)
     device = default_device()
 
     def batch_size_for(model: ModelConfig) -> int:

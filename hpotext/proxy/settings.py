@@ -8,7 +8,7 @@ from typing import Any
 
 from hpotext import models
 from hpotext import space as space_mod
-from hpotext.errors import ConfigError
+from hpotext.schema import checked, default
 from hpotext.space.core import SEP, Fidelity, Hyperparameter, Space
 
 # Hyperparameters (and fixed model settings) that set a layer width, capped on the proxy.
@@ -17,44 +17,23 @@ WIDTHS = ("embed_dim", "hidden_dim", "num_filters", "ff_dim")
 
 @dataclass(frozen=True)
 class ProxySettings:
-    """Size of the proxy problem and of its table (the ``proxy`` config section)."""
+    """Size of the proxy problem and of its table (the ``proxy`` config section's table keys;
+    defaults and bounds from config/schema.yaml)."""
 
-    rows: int = 1200  # stratified slice of the search subset
-    max_len: int = 32  # tokens per text
-    max_epochs: int = 4  # the proxy fidelity's maximum
-    width_cap: int = 64  # largest embed_dim / hidden_dim / num_filters / ff_dim
-    configs: int = 30  # configs in the table
-    prior_fraction: float = 0.25  # share of configs sampled around the prior
-    seed: int = 0
+    rows: int = default("proxy.rows")  # stratified slice of the search subset
+    max_len: int = default("proxy.max_len")  # tokens per text
+    max_epochs: int = default("proxy.max_epochs")  # the proxy fidelity's maximum
+    width_cap: int = default("proxy.width_cap")  # largest embed_dim / hidden_dim / ... / ff_dim
+    configs: int = default("proxy.configs")  # configs in the table
+    prior_fraction: float = default("proxy.prior_fraction")  # share sampled around the prior
+    seed: int = default("proxy.seed")
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any] | None) -> ProxySettings:
-        """Settings from a mapping (missing keys keep their defaults); one ConfigError per fault."""
-        raw = dict(raw or {})
-        known = [f.name for f in dataclasses.fields(cls)]
-        unknown = sorted(set(raw) - set(known))
-        if unknown:
-            raise ConfigError(
-                f"proxy settings have unknown key(s) {unknown}; valid ones: {', '.join(known)}"
-            )
-        values: dict[str, Any] = {}
-        for name, value in raw.items():
-            if name == "prior_fraction":
-                ok = isinstance(value, int | float) and not isinstance(value, bool)
-                if not ok or not 0.0 <= float(value) <= 1.0:
-                    raise ConfigError(
-                        f"proxy.prior_fraction is {value!r}; set it to a number in [0, 1], "
-                        "e.g. 0.25"
-                    )
-                values[name] = float(value)
-                continue
-            lowest = 0 if name == "seed" else 1
-            if isinstance(value, bool) or not isinstance(value, int) or value < lowest:
-                raise ConfigError(
-                    f"proxy.{name} is {value!r}; set it to a whole number >= {lowest}"
-                )
-            values[name] = int(value)
-        return cls(**values)
+        """Settings from a mapping of ``proxy`` keys (missing ones take their defaults, keys of
+        the section that are not the table's are ignored); one ConfigError per fault."""
+        values = checked("proxy", raw)
+        return cls(**{f.name: values[f.name] for f in dataclasses.fields(cls)})
 
 
 # --- the proxy space -------------------------------------------------------------------------
@@ -111,10 +90,10 @@ def proxy_space(space: Space, settings: ProxySettings) -> Space:
             fixed[hp.key] = capped[0]
     searched = {hp.key for hp in hps} | {hp.name for hp in hps if hp.family is None}
     for family in space.families:
-        for name, default in models.hyperparameters(family).items():
+        for name, value in models.hyperparameters(family).items():
             key = f"{family}{SEP}{name}"
             taken = name in searched or key in searched or name in fixed or key in fixed
-            wide = isinstance(default, int | float) and _is_number(default) and default > cap
+            wide = isinstance(value, int | float) and _is_number(value) and value > cap
             if name in WIDTHS and wide and not taken:
                 fixed[key] = cap
     fid = space.fidelity

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from hpotext import space as space_mod
+from hpotext.data.info import SplitFiles
 from hpotext.errors import ConfigError
 from hpotext.io import read_json, write_json, write_parquet
 from hpotext.optimizers.records import Suggestion
@@ -39,10 +40,7 @@ log = logging.getLogger(__name__)
 
 def proxy_table_shard(
     space_path: str,
-    subset_path: str,
-    val_path: str,
-    vocab_path: str,
-    info_path: str,
+    files: SplitFiles,
     settings: dict[str, Any],
     base_train: dict[str, Any],
     out_path: str,
@@ -68,9 +66,7 @@ def proxy_table_shard(
 
     opts = ProxySettings.from_dict(settings)
     space = proxy_space(space_mod.load(space_path), opts)
-    data = _proxy_data(
-        subset_path, val_path, vocab_path, info_path, opts.rows, opts.max_len, opts.seed
-    )
+    data = _proxy_data(files, opts.rows, opts.max_len, opts.seed)
     configs = sample_configs(space, opts.configs, opts.prior_fraction, opts.seed)
     timer = _EpochSeconds()
     runner = TrialRunner(space, data, base_train, opts.seed, default_device(), callbacks=(timer,))

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from hpotext.data.info import DatasetInfo, load_split
+from hpotext.data.info import DatasetInfo, SplitFiles, load_split
 from hpotext.data.split import search_subset
 from hpotext.errors import ConfigError
 from hpotext.proxy.settings import _is_number
@@ -129,23 +129,20 @@ def _column_kind(hp: Hyperparameter) -> str:
     return "str" if all(isinstance(c, str) for c in hp.choices) else "json"
 
 
-def _proxy_data(
-    subset_path: str, val_path: str, vocab_path: str, info_path: str, rows: int, max_len: int,
-    seed: int,
-) -> TrainData:  # fmt: skip
+def _proxy_data(files: SplitFiles, rows: int, max_len: int, seed: int) -> TrainData:
     """TrainData of a stratified slice of about ``rows`` rows of the search subset."""
     from hpotext.data.text import Vocab
     from hpotext.train.setup import encode_split
 
-    df = load_split(subset_path)
+    df = load_split(files.train)
     if rows < len(df):
         df = search_subset(df, rows / len(df), seed)
-    vocab = Vocab.load(vocab_path)
-    classes = DatasetInfo.from_json(info_path).classes
+    vocab = Vocab.load(files.vocab)
+    classes = DatasetInfo.from_json(files.info).classes
     index = {c: i for i, c in enumerate(classes)}
     train_ids = vocab.encode_all(df["text"], max_len)
     train_y = [index[str(y)] for y in df["label"]]
-    val_ids, val_y = encode_split(val_path, vocab, classes, max_len)
+    val_ids, val_y = encode_split(files.val, vocab, classes, max_len)
     return TrainData(train_ids, train_y, val_ids, val_y, len(vocab), len(classes), max_len)
 
 

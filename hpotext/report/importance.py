@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from hpotext.errors import ConfigError
+from hpotext.schema import default
 from hpotext.space.core import MODEL, Hyperparameter, Space
 
 log = logging.getLogger(__name__)
@@ -60,11 +61,13 @@ class Importance:
 
 @dataclass(frozen=True)
 class Settings:
-    backend: str = "optuna"
-    min_trials: int = 20
-    pairs: int = 3  # interactions among this many most important hyperparameters
-    ped_anova_min_trials: int = 100
-    seed: int = 0
+    """The ``importance`` config section (defaults from config/schema.yaml)."""
+
+    backend: str = default("importance.backend")
+    min_trials: int = default("importance.min_trials")
+    pairs: int = default("importance.pairs")  # interactions among this many top hyperparameters
+    ped_anova_min_trials: int = default("importance.ped_anova_min_trials")
+    seed: int = default("importance.seed")
 
 
 # --- data --------------------------------------------------------------------------------------

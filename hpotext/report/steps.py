@@ -35,6 +35,7 @@ from hpotext.report.stats import (
     seed_stats,
     stage_seconds,
 )
+from hpotext.schema import checked
 from hpotext.selection.rule import chosen_optimizer
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ def importance(
 
     trials = pd.read_parquet(trials_path)
     space = space_mod.load(space_path)
-    config = Settings(**settings)
+    config = Settings(**checked("importance", settings))
     fidelity, obs, notes = choose_fidelity(trials, space, config.min_trials)
     records, info = analyse_observations(obs, fidelity, notes, space, config)
     for warning in info["warnings"]:

@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from hpotext import space as space_mod
+from hpotext.data.info import SplitFiles
 from hpotext.errors import ConfigError, NoResultError
 from hpotext.io import write_json, write_parquet
 from hpotext.optimizers import make_optimizer
@@ -25,10 +26,7 @@ log = logging.getLogger(__name__)
 
 def search(
     space_path: str,
-    subset_path: str,
-    val_path: str,
-    vocab_path: str,
-    info_path: str,
+    files: SplitFiles,
     store_dir: str,
     optimizer: str,
     seed: int,
@@ -71,10 +69,10 @@ def search(
     if budget["kind"] not in ("epochs", "seconds", "evaluations"):
         raise ConfigError("search.budget.kind must be epochs, seconds or evaluations")
     store = TrialStore(store_dir)
-    digest = data_digest(subset_path, val_path, vocab_path)
+    digest = data_digest(*files.training())
     meta = search_meta(space, optimizer, seed, base_train, max_len, digest)
     open_search(store, meta, on_change)
-    data = load_train_data(subset_path, val_path, vocab_path, info_path, max_len)
+    data = load_train_data(files, max_len)
     device = default_device()
 
     def batch_size_for(model: ModelConfig) -> int:

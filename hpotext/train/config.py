@@ -1,4 +1,8 @@
-"""The training hyperparameters (:class:`TrainConfig`) and what each accepts; free of torch."""
+"""The training hyperparameters (:class:`TrainConfig`) and what each accepts; free of torch.
+
+Defaults and bounds are the ``train`` section's of config/schema.yaml (hpotext.schema); only
+``epochs``, the schedule's horizon, is not a config key (it is the space's maximum fidelity).
+"""
 
 from __future__ import annotations
 
@@ -6,26 +10,17 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from hpotext.errors import ConfigError
-from hpotext.limits import FRACTION, WHOLE, Limit, check_fields
+from hpotext.limits import WHOLE, Limit, check_fields
+from hpotext.schema import default, limit, section
 
-OPTIMIZERS = ("adamw", "sgd")
-SCHEDULES = ("cosine", "constant")
-PADDINGS = ("bucket", "batch", "fixed")
 # What each training setting accepts (TrainConfig checks every field against these).
 TRAIN_LIMITS: dict[str, Limit] = {
     "epochs": WHOLE,
-    "batch_size": WHOLE,
-    "optimizer": Limit(choices=OPTIMIZERS),
-    "lr": Limit(0, low_open=True),
-    "weight_decay": Limit(0),
-    "momentum": Limit(0, 1),
-    "schedule": Limit(choices=SCHEDULES),
-    "warmup_fraction": FRACTION,
-    "label_smoothing": FRACTION,
-    "grad_clip": Limit(0),  # 0 turns clipping off
-    "token_drop": FRACTION,
-    "padding": Limit(choices=PADDINGS),
+    **{name: limit(f"train.{name}") for name in section("train")["properties"]},
 }
+OPTIMIZERS = TRAIN_LIMITS["optimizer"].choices
+SCHEDULES = TRAIN_LIMITS["schedule"].choices
+PADDINGS = TRAIN_LIMITS["padding"].choices
 
 
 @dataclass
@@ -33,17 +28,17 @@ class TrainConfig:
     """Optimisation hyperparameters. ``epochs`` is the schedule horizon (the maximum fidelity)."""
 
     epochs: int = 10
-    batch_size: int = 64
-    optimizer: str = "adamw"
-    lr: float = 1e-3
-    weight_decay: float = 0.01
-    momentum: float = 0.9
-    schedule: str = "cosine"
-    warmup_fraction: float = 0.05
-    label_smoothing: float = 0.0
-    grad_clip: float = 1.0
-    token_drop: float = 0.0
-    padding: str = "bucket"
+    batch_size: int = default("train.batch_size")
+    optimizer: str = default("train.optimizer")
+    lr: float = default("train.lr")
+    weight_decay: float = default("train.weight_decay")
+    momentum: float = default("train.momentum")
+    schedule: str = default("train.schedule")
+    warmup_fraction: float = default("train.warmup_fraction")
+    label_smoothing: float = default("train.label_smoothing")
+    grad_clip: float = default("train.grad_clip")
+    token_drop: float = default("train.token_drop")
+    padding: str = default("train.padding")
 
     def __post_init__(self) -> None:
         check_fields("train", self, TRAIN_LIMITS)

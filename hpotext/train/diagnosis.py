@@ -33,14 +33,14 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
 import torch
 from torch import nn
 
-from hpotext.errors import ConfigError
+from hpotext.schema import checked, default
 from hpotext.train.callbacks import Callback, TrainState
 
 # epoch -> validation accuracies of comparable trials at that epoch
@@ -49,30 +49,13 @@ SYMPTOMS = ("EG", "VG", "DR", "SC", "HO", "NMG", "OF")
 WATCH_LIMIT = 1_000_000  # parameters with more elements are left out of VG's weight movement
 
 
-def _from_dict(cls: Any, raw: dict[str, Any] | None, section: str) -> Any:
-    raw = dict(raw or {})
-    known = {f.name for f in fields(cls)}
-    unknown = sorted(set(raw) - known)
-    if unknown:
-        raise ConfigError(f"unknown key(s) {unknown} in {section}; valid ones: {sorted(known)}")
-    return cls(**raw)
-
-
 @dataclass(frozen=True)
 class Gate:
     """When a firing stopper may stop: early epochs only, and only a below-par trial."""
 
-    check_fraction: float = 0.5
-    percentile: float = 50.0
-    min_comparable: int = 5
-
-    def __post_init__(self) -> None:
-        if not 0.0 < self.check_fraction <= 1.0:
-            raise ConfigError("stopping check_fraction must be in (0, 1]; e.g. 0.5")
-        if not 0.0 <= self.percentile <= 100.0:
-            raise ConfigError("stopping percentile must be in [0, 100]; e.g. 50")
-        if self.min_comparable < 1:
-            raise ConfigError("stopping min_comparable must be at least 1")
+    check_fraction: float = default("stopping.check_fraction")
+    percentile: float = default("stopping.percentile")
+    min_comparable: int = default("stopping.min_comparable")
 
     def in_window(self, state: TrainState) -> bool:
         """Early enough to check, and not already at the trial's last epoch."""
@@ -97,47 +80,31 @@ class Gate:
 
 @dataclass(frozen=True)
 class DiagnosisSettings:
-    enabled: bool = True
-    interval: int = 10
-    window: int = 20
-    eg_grad: float = 1.0e3
-    eg_loss: float = 10.0
-    vg_grad: float = 1.0e-7
-    vg_update: float = 1.0e-6
-    dr_fraction: float = 0.7
-    sc_gain: float = 0.01
-    ho_ratio: float = 0.5
-    nmg_window: int = 3
-    nmg_delta: float = 0.001
-    of_window: int = 3
+    """stopping.diagnosis: which symptoms the diagnosis looks for, and their thresholds."""
 
-    @classmethod
-    def from_dict(cls, raw: dict[str, Any] | None) -> DiagnosisSettings:
-        out: DiagnosisSettings = _from_dict(cls, raw, "stopping.diagnosis")
-        return out
-
-    def __post_init__(self) -> None:
-        if self.interval < 1 or self.window < 2 or self.nmg_window < 1 or self.of_window < 1:
-            raise ConfigError(
-                "stopping.diagnosis interval, nmg_window and of_window must be >= 1 and window >= 2"
-            )
+    enabled: bool = default("stopping.diagnosis.enabled")
+    interval: int = default("stopping.diagnosis.interval")
+    window: int = default("stopping.diagnosis.window")
+    eg_grad: float = default("stopping.diagnosis.eg_grad")
+    eg_loss: float = default("stopping.diagnosis.eg_loss")
+    vg_grad: float = default("stopping.diagnosis.vg_grad")
+    vg_update: float = default("stopping.diagnosis.vg_update")
+    dr_fraction: float = default("stopping.diagnosis.dr_fraction")
+    sc_gain: float = default("stopping.diagnosis.sc_gain")
+    ho_ratio: float = default("stopping.diagnosis.ho_ratio")
+    nmg_window: int = default("stopping.diagnosis.nmg_window")
+    nmg_delta: float = default("stopping.diagnosis.nmg_delta")
+    of_window: int = default("stopping.diagnosis.of_window")
 
 
 @dataclass(frozen=True)
 class EmaSettings:
-    enabled: bool = True
-    alpha: float = 0.5
-    window: int = 2
-    min_slope: float = 0.002
+    """stopping.ema: the EMA trend stopper's smoothing and slope."""
 
-    @classmethod
-    def from_dict(cls, raw: dict[str, Any] | None) -> EmaSettings:
-        out: EmaSettings = _from_dict(cls, raw, "stopping.ema")
-        return out
-
-    def __post_init__(self) -> None:
-        if not 0.0 < self.alpha <= 1.0 or self.window < 1:
-            raise ConfigError("stopping.ema alpha must be in (0, 1] and window >= 1")
+    enabled: bool = default("stopping.ema.enabled")
+    alpha: float = default("stopping.ema.alpha")
+    window: int = default("stopping.ema.window")
+    min_slope: float = default("stopping.ema.min_slope")
 
 
 class GatedStopper(Callback):
@@ -328,20 +295,13 @@ def ema(values: Sequence[float], alpha: float) -> list[float]:
     return out
 
 
-_GATE_KEYS = tuple(f.name for f in fields(Gate))
-
-
 def stoppers(raw: dict[str, Any] | None, comparables: Comparables | None) -> tuple[Callback, ...]:
-    """The callbacks a ``stopping`` config section asks for (both on by default)."""
-    raw = dict(raw or {})
-    gate = _from_dict(Gate, {k: raw.pop(k) for k in list(raw) if k in _GATE_KEYS}, "stopping")
-    diag = DiagnosisSettings.from_dict(raw.pop("diagnosis", None))
-    smooth = EmaSettings.from_dict(raw.pop("ema", None))
-    if raw:
-        raise ConfigError(
-            f"unknown key(s) {sorted(raw)} in stopping; valid ones: "
-            f"{sorted([*_GATE_KEYS, 'diagnosis', 'ema'])}"
-        )
+    """The callbacks a ``stopping`` config section asks for (both on by default); the section
+    is checked against config/schema.yaml (one ConfigError naming the bad key)."""
+    values = checked("stopping", raw)
+    diag = DiagnosisSettings(**values.pop("diagnosis"))
+    smooth = EmaSettings(**values.pop("ema"))
+    gate = Gate(**values)
     out: list[Callback] = []
     if diag.enabled:
         out.append(Diagnosis(diag, gate, comparables))

@@ -13,6 +13,7 @@ import torch
 
 from hpotext import models
 from hpotext.data import info as data_mod
+from hpotext.data.info import SplitFiles
 from hpotext.data.text import Vocab
 from hpotext.train.config import TrainConfig
 from hpotext.train.records import TrainData
@@ -31,13 +32,12 @@ def encode_split(
     return vocab.encode_all(df["text"], max_len), [index[str(y)] for y in df["label"]]
 
 
-def load_train_data(
-    train_path: str, val_path: str, vocab_path: str, info_path: str, max_len: int
-) -> TrainData:
-    vocab = Vocab.load(vocab_path)
-    classes = data_mod.DatasetInfo.from_json(info_path).classes
-    train_ids, train_y = encode_split(train_path, vocab, classes, max_len)
-    val_ids, val_y = encode_split(val_path, vocab, classes, max_len)
+def load_train_data(files: SplitFiles, max_len: int) -> TrainData:
+    """The train (or subset) and validation splits encoded with the vocabulary."""
+    vocab = Vocab.load(files.vocab)
+    classes = data_mod.DatasetInfo.from_json(files.info).classes
+    train_ids, train_y = encode_split(files.train, vocab, classes, max_len)
+    val_ids, val_y = encode_split(files.val, vocab, classes, max_len)
     return TrainData(train_ids, train_y, val_ids, val_y, len(vocab), len(classes), max_len)
 
 

@@ -16,9 +16,9 @@ import yaml
 
 from hpotext.data.datasets import dataset_names
 from hpotext.errors import ConfigError
+from hpotext.schema import SCHEMA, fill_defaults
 from hpotext.space.parse import read_yaml
 
-SCHEMA = Path(__file__).resolve().parents[2] / "config" / "schema.yaml"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -87,14 +87,6 @@ def _sets(node: Any, path: Sequence[str | int]) -> bool:
             return False
         node = node[str(key)]
     return True
-
-
-def _fill_defaults(schema: dict[str, Any], node: dict[str, Any]) -> None:
-    for key, sub in schema.get("properties", {}).items():
-        if key not in node and "default" in sub:
-            node[key] = copy.deepcopy(sub["default"])
-        if isinstance(node.get(key), dict) and sub.get("type") == "object":
-            _fill_defaults(sub, node[key])
 
 
 def _coerce(schema: dict[str, Any], node: dict[str, Any]) -> None:
@@ -178,7 +170,7 @@ def validate_config(
     schema = load_yaml(schema_path)
     config = copy.deepcopy(config)
     _coerce(schema, config)
-    _fill_defaults(schema, config)
+    fill_defaults(schema, config)
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.path])
     if errors:
