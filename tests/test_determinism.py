@@ -17,7 +17,6 @@ import pandas as pd
 import pytest
 
 from hpotext.data import steps as pipeline
-from hpotext.data.info import SplitFiles
 from hpotext.search.store import TrialStore
 from hpotext.workflow.config import validate_config
 from tests.test_pipeline import DATA_CFG, TEXT_CFG
@@ -27,9 +26,10 @@ ROOT = Path(__file__).resolve().parent.parent
 TIME_COLUMNS = ["asked_at", "finished_at", "cost_seconds"]
 RUN = """
 import json, sys
+from hpotext.data.info import SplitFiles
 from hpotext.search.steps import search as search_worker
 for kwargs in json.loads(sys.argv[1]):
-    search_worker(**kwargs)
+    search_worker(**{**kwargs, "files": SplitFiles(*kwargs["files"])})
 """
 
 
@@ -52,7 +52,7 @@ def search_twice(prepared: Path, stores: list[Path], optimizer: str) -> list[pd.
     d = prepared / "data"
     kwargs = {
         "space_path": str(ROOT / "config/spaces/test.yaml"),
-        "files": SplitFiles(*(str(d / n) for n in SPLIT_FILES)),
+        "files": [str(d / n) for n in SPLIT_FILES],  # a SplitFiles in the subprocess
         "store_dir": "",
         "optimizer": optimizer,
         "seed": 3,

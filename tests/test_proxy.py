@@ -16,6 +16,7 @@ import yaml
 from hpotext import io as data_mod
 from hpotext import space as space_mod
 from hpotext.data import steps as pipeline
+from hpotext.data.info import SplitFiles
 from hpotext.errors import ConfigError, StaleFileError
 from hpotext.optimizers._convert import from_configspace, to_configspace, to_neps
 from hpotext.optimizers.records import Result, Suggestion
@@ -365,9 +366,10 @@ def test_build_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "proxy" / "table.parquet"
 
     def build(path: Path, **shards: int) -> None:
-        build_table(str(tmp_path / "space.yaml"), str(d / "train.parquet"),
-                          str(d / "val.parquet"), str(d / "vocab.json"), str(d / "dataset.json"),
-                          settings, {"batch_size": 16}, str(path), **shards)  # fmt: skip
+        files = SplitFiles(str(d / "train.parquet"), str(d / "val.parquet"),
+                           str(d / "vocab.json"), str(d / "dataset.json"))  # fmt: skip
+        build_table(str(tmp_path / "space.yaml"), files, settings, {"batch_size": 16}, str(path),
+                    **shards)  # fmt: skip
 
     build(out)
     table = pd.read_parquet(out)

@@ -11,7 +11,7 @@ import yaml
 
 from hpotext.data import steps as pipeline
 from hpotext.data.info import SplitFiles
-from hpotext.errors import ConfigError
+from hpotext.errors import ConfigError, NoResultError
 from hpotext.final.steps import retrain
 from hpotext.optimizers import OPTIMIZERS
 from hpotext.search.steps import collect_search as collect
@@ -164,6 +164,6 @@ def test_retrain_and_default_config(data: Path, tmp_path: Path) -> None:
 
 def test_collect_without_a_successful_trial_is_one_clear_error(tmp_path: Path) -> None:
     TrialStore(tmp_path).open({"optimizer": "random"})
-    with pytest.raises(ConfigError, match="no trial of the search"):
+    with pytest.raises(NoResultError, match="no trial of the search"):
         collect(str(tmp_path), "unused.yaml", str(tmp_path / "t.parquet"), "i.json")
     assert not (tmp_path / "t.parquet").exists()
