@@ -10,6 +10,7 @@ scripts import this module.
 from __future__ import annotations
 
 import json
+import math
 import os
 import uuid
 from collections.abc import Iterator
@@ -78,6 +79,19 @@ def plain(value: Any) -> Any:
         return [plain(v) for v in value]
     if hasattr(value, "item") and not isinstance(value, str | bytes):
         return value.item()
+    return value
+
+
+def json_safe(value: Any) -> Any:
+    """``plain(value)`` with NaN and infinities as None and mapping keys as strings: what strict
+    JSON (``allow_nan=False``) and parquet cells read back as missing."""
+    value = plain(value)
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     return value
 
 

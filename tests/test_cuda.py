@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
+from hpotext.train.checkpoint import checkpoint_path
 from hpotext.train.config import TrainConfig
-from hpotext.train.loop import checkpoint_path, train
+from hpotext.train.loop import train
 from hpotext.train.setup import find_batch_size
 from tests.test_train import toy_data
 

@@ -88,14 +88,14 @@ def test_sigterm_stops_a_step_cleanly(tmp_path: Path) -> None:
 
 
 def test_what_counts_as_part_of_a_run() -> None:
-    from hpotext.workflow.resume import _of_a_run
+    from hpotext.workflow.resume import of_a_run
 
-    assert _of_a_run(["/venv/bin/python", "-m", "snakemake", "--cores", "2"])
-    assert _of_a_run(["/usr/local/bin/snakemake"])
-    assert _of_a_run(["python", "/w/.snakemake/scripts/tmpab12.search.py"])
-    assert not _of_a_run(["make", "run"])
-    assert not _of_a_run(["python", "-m", "hpotext.workflow.resume"])
-    assert not _of_a_run([])  # a zombie's or a kernel thread's empty command line
+    assert of_a_run(["/venv/bin/python", "-m", "snakemake", "--cores", "2"])
+    assert of_a_run(["/usr/local/bin/snakemake"])
+    assert of_a_run(["python", "/w/.snakemake/scripts/tmpab12.search.py"])
+    assert not of_a_run(["make", "run"])
+    assert not of_a_run(["python", "-m", "hpotext.workflow.resume"])
+    assert not of_a_run([])  # a zombie's or a kernel thread's empty command line
 
 
 def test_configfiles_are_read_as_snakemake_reads_them() -> None:

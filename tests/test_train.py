@@ -9,8 +9,9 @@ import torch
 
 from hpotext.errors import ConfigError
 from hpotext.train.callbacks import Callback, TrainState
+from hpotext.train.checkpoint import checkpoint_path
 from hpotext.train.config import TrainConfig
-from hpotext.train.loop import checkpoint_path, load_model, train
+from hpotext.train.loop import load_model, train
 from hpotext.train.records import TrainData
 
 

@@ -37,10 +37,10 @@ SUFFIXES = {
 
 COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zip": "zip"}
 DELIMITERS = ",;\t|"  # what the sniffer may pick when data.delimiter is empty
-_SNIFF_BYTES = 1 << 20  # a csv/tsv header row must end within the first MiB
-_SNIFF_CHARS = 1 << 16  # the sample csv.Sniffer looks at (at most its first 20 lines)
-_MAX_COLUMNS = 10_000
-_INT_LIKE = re.compile(r"^[+-]?\d+(?:\.0+)?$")
+SNIFF_BYTES = 1 << 20  # a csv/tsv header row must end within the first MiB
+SNIFF_CHARS = 1 << 16  # the sample csv.Sniffer looks at (at most its first 20 lines)
+MAX_COLUMNS = 10_000
+INT_LIKE = re.compile(r"^[+-]?\d+(?:\.0+)?$")
 # byte-order marks, UTF-32 before UTF-16 (the UTF-32-LE mark starts with the UTF-16-LE one)
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -52,7 +52,7 @@ _BOMS = (
 
 
 # what a broken gzip/bz2/xz/zip archive raises while it is read
-_ARCHIVE_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile)
+ARCHIVE_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile)
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class TableSpec:
     delimiter: str = ""  # csv/tsv field delimiter; empty: the format's own, else sniffed
 
 
-def _check_encoding(spec: TableSpec) -> str:
+def check_encoding(spec: TableSpec) -> str:
     try:
         name = codecs.lookup(spec.encoding).name
     except LookupError:
@@ -80,7 +80,7 @@ def _check_encoding(spec: TableSpec) -> str:
     return "utf-8-sig" if name == "utf-8" else spec.encoding
 
 
-def _detect_encoding(spec: TableSpec, encoding: str, head: bytes) -> str:
+def detect_encoding(spec: TableSpec, encoding: str, head: bytes) -> str:
     """``encoding``, or the UTF-16/32 one a byte-order mark names while data.encoding is utf-8."""
     if encoding != "utf-8-sig":
         return encoding
@@ -126,7 +126,7 @@ def _nul_encoding(head: bytes) -> str | None:
     return None
 
 
-def _empty(spec: TableSpec) -> str:
+def empty_message(spec: TableSpec) -> str:
     return f"data file '{spec.path}' is empty; add a header row and rows of text and label"
 
 
@@ -143,7 +143,7 @@ def list_columns(columns: Iterable[object], limit: int = 12) -> str:
     return shown or "none"
 
 
-def _check_columns(spec: TableSpec, columns: list[str], sep: str | None = None) -> None:
+def check_columns(spec: TableSpec, columns: list[str], sep: str | None = None) -> None:
     hints = {
         "data.text_column": "the column holding the texts",
         "data.label_column": "the column holding the class labels",
@@ -159,8 +159,8 @@ def _check_columns(spec: TableSpec, columns: list[str], sep: str | None = None) 
                 raise DataError(
                     f"data file '{spec.path}' has no column '{col}' (columns: "
                     f"{list_columns(columns)}): its header reads as one column whose name holds "
-                    f"'{_shown(other)}', so the file is probably delimited by it; set "
-                    f"data.delimiter to '{_shown(other)}'"
+                    f"'{delimiter_name(other)}', so the file is probably delimited by it; set "
+                    f"data.delimiter to '{delimiter_name(other)}'"
                 )
             raise DataError(
                 f"data file '{spec.path}' has no column '{col}' "
@@ -177,7 +177,7 @@ def _one_column_delimiter(columns: list[str], sep: str | None) -> str | None:
     return best if counts[best] else None
 
 
-def _shown(delimiter: str) -> str:
+def delimiter_name(delimiter: str) -> str:
     return "\\t" if delimiter == "\t" else delimiter
 
 
@@ -201,30 +201,30 @@ def _open_bytes(spec: TableSpec, compression: str | None) -> IO[bytes]:
     return open(spec.path, "rb")  # noqa: SIM115 - the caller closes it
 
 
-def _open_text(
+def open_text(
     spec: TableSpec, compression: str | None, encoding: str, newline: str | None
 ) -> IO[str]:
     return io.TextIOWrapper(_open_bytes(spec, compression), encoding=encoding, newline=newline)
 
 
-def _archive_error(spec: TableSpec, compression: str, err: BaseException) -> DataError:
+def archive_error(spec: TableSpec, compression: str, err: BaseException) -> DataError:
     return DataError(
         f"data file '{spec.path}' is not a readable {compression} file ({short(err, 100)}); "
         "re-create the archive, or decompress it and pass the plain file as the dataset"
     )
 
 
-def _sniff(spec: TableSpec, compression: str | None) -> bytes:
+def sniff(spec: TableSpec, compression: str | None) -> bytes:
     try:
         with _open_bytes(spec, compression) as fh:
-            return fh.read(_SNIFF_BYTES)
-    except _ARCHIVE_ERRORS as err:
+            return fh.read(SNIFF_BYTES)
+    except ARCHIVE_ERRORS as err:
         if compression is None:
             raise
-        raise _archive_error(spec, compression, err) from None
+        raise archive_error(spec, compression, err) from None
 
 
-def _check_text_file(spec: TableSpec, fmt: str, head: bytes, encoding: str) -> None:
+def check_text_file(spec: TableSpec, fmt: str, head: bytes, encoding: str) -> None:
     wide = encoding.lower().replace("_", "").replace("-", "").startswith(("utf16", "utf32"))
     if b"\x00" in head and not wide:
         guess = _nul_encoding(head)
@@ -238,10 +238,10 @@ def _check_text_file(spec: TableSpec, fmt: str, head: bytes, encoding: str) -> N
             "bytes); give a csv, tsv, jsonl or parquet file, or set data.format to its real format"
         )
     if not head.strip():
-        raise DataError(_empty(spec))
+        raise DataError(empty_message(spec))
 
 
-def _decode_error(spec: TableSpec, err: UnicodeDecodeError) -> DataError:
+def decode_error(spec: TableSpec, err: UnicodeDecodeError) -> DataError:
     byte = err.object[err.start : err.start + 1].hex() if err.object else "?"
     encoding = err.encoding if err.encoding.startswith(("utf-16", "utf-32")) else spec.encoding
     return DataError(
@@ -250,7 +250,7 @@ def _decode_error(spec: TableSpec, err: UnicodeDecodeError) -> DataError:
     )
 
 
-def _parse_error(spec: TableSpec, fmt: str, err: Exception) -> DataError:
+def parse_error(spec: TableSpec, fmt: str, err: Exception) -> DataError:
     return DataError(
         f"could not read data file '{spec.path}' as {fmt} ({short(err, 160)}); check that the "
         "file is valid " + fmt + " or set data.format to its real format (csv, tsv, jsonl, parquet)"

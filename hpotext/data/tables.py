@@ -20,28 +20,28 @@ from typing import Any
 import pandas as pd
 
 from hpotext.data.files import (
-    _ARCHIVE_ERRORS,
-    _MAX_COLUMNS,
-    _SNIFF_BYTES,
-    _SNIFF_CHARS,
+    ARCHIVE_ERRORS,
     COMPRESSIONS,
     DELIMITERS,
     FORMATS,
+    MAX_COLUMNS,
+    SNIFF_BYTES,
+    SNIFF_CHARS,
     SPLITS,
     SUFFIXES,
     TableSpec,
-    _archive_error,
-    _check_columns,
-    _check_encoding,
-    _check_text_file,
-    _decode_error,
-    _detect_encoding,
-    _empty,
-    _open_text,
-    _parse_error,
-    _shown,
-    _sniff,
+    archive_error,
+    check_columns,
+    check_encoding,
+    check_text_file,
+    decode_error,
+    delimiter_name,
+    detect_encoding,
+    empty_message,
+    open_text,
+    parse_error,
     short,
+    sniff,
 )
 from hpotext.data.values import is_missing, to_labels, to_text
 from hpotext.errors import DataError
@@ -69,7 +69,7 @@ def read_table(spec: TableSpec) -> pd.DataFrame:
     compression = COMPRESSIONS.get(path.suffix.lower())
     wanted = _wanted_columns(spec)
     if path.stat().st_size == 0:
-        raise DataError(_empty(spec))
+        raise DataError(empty_message(spec))
     if fmt == "parquet":
         if compression is not None:
             raise DataError(
@@ -79,10 +79,10 @@ def read_table(spec: TableSpec) -> pd.DataFrame:
             )
         raw = _read_parquet(spec, wanted)
     else:
-        encoding = _check_encoding(spec)
-        head = _sniff(spec, compression)
-        encoding = _detect_encoding(spec, encoding, head)
-        _check_text_file(spec, fmt, head, encoding)
+        encoding = check_encoding(spec)
+        head = sniff(spec, compression)
+        encoding = detect_encoding(spec, encoding, head)
+        check_text_file(spec, fmt, head, encoding)
         if fmt == "jsonl":
             raw = _read_jsonl(spec, wanted, encoding, compression)
         else:
@@ -148,7 +148,7 @@ def _delimiter(spec: TableSpec, fmt: str, wanted: list[str], text: str) -> str:
             )
         return spec.delimiter
     default = "," if fmt == "csv" else "\t"
-    lines = text[:_SNIFF_CHARS].splitlines()[:20]
+    lines = text[:SNIFF_CHARS].splitlines()[:20]
     header = next(csv.reader(lines[:1], delimiter=default), [])
     if all(c in header for c in wanted):
         return default
@@ -160,7 +160,7 @@ def _delimiter(spec: TableSpec, fmt: str, wanted: list[str], text: str) -> str:
         log.info(
             "data file '%s' is delimited by '%s' (sniffed; set data.delimiter to override)",
             spec.path,
-            _shown(found),
+            delimiter_name(found),
         )
     return found
 
@@ -170,7 +170,7 @@ def _read_csv(
 ) -> pd.DataFrame:
     if compression is None:
         return pd.read_csv(spec.path, encoding=encoding, **kwargs)
-    with _open_text(spec, compression, encoding, newline="") as fh:
+    with open_text(spec, compression, encoding, newline="") as fh:
         return pd.read_csv(fh, **kwargs)
 
 
@@ -187,21 +187,21 @@ def _read_delimited(
 ) -> pd.DataFrame:
     text = head.decode(encoding, errors="replace")
     end = text.find("\n")
-    if end < 0 and len(head) >= _SNIFF_BYTES:
+    if end < 0 and len(head) >= SNIFF_BYTES:
         raise DataError(
             f"data file '{spec.path}' has no line break in its first MiB, so it has no header row "
             f"of column names; give a {fmt} file whose first line names the columns"
         )
     sep = _delimiter(spec, fmt, wanted, text)
     header = text if end < 0 else text[:end]
-    if header.count(sep) >= _MAX_COLUMNS:
+    if header.count(sep) >= MAX_COLUMNS:
         raise DataError(
-            f"the header row of data file '{spec.path}' has more than {_MAX_COLUMNS} columns, "
+            f"the header row of data file '{spec.path}' has more than {MAX_COLUMNS} columns, "
             f"so it is probably not a {fmt} table of texts; check the file or set data.format"
         )
     try:
         columns = [str(c) for c in _read_csv(spec, encoding, compression, sep=sep, nrows=0)]
-        _check_columns(spec, columns, sep)
+        check_columns(spec, columns, sep)
         # Rows with more fields than the header (e.g. unquoted commas inside a text) would
         # otherwise be cut short silently; pandas is slow on very wide rows, so scan with csv.
         wide = _wide_rows(spec, encoding, compression, sep, len(columns))
@@ -226,13 +226,13 @@ def _read_delimited(
     except DataError:
         raise
     except UnicodeDecodeError as err:
-        raise _decode_error(spec, err) from None
+        raise decode_error(spec, err) from None
     except pd.errors.EmptyDataError:
-        raise DataError(_empty(spec)) from None
-    except (*_ARCHIVE_ERRORS, ValueError, csv.Error) as err:  # ParserError is a ValueError
-        if compression is not None and isinstance(err, _ARCHIVE_ERRORS):
-            raise _archive_error(spec, compression, err) from None
-        raise _parse_error(spec, fmt, err) from None
+        raise DataError(empty_message(spec)) from None
+    except (*ARCHIVE_ERRORS, ValueError, csv.Error) as err:  # ParserError is a ValueError
+        if compression is not None and isinstance(err, ARCHIVE_ERRORS):
+            raise archive_error(spec, compression, err) from None
+        raise parse_error(spec, fmt, err) from None
     return frame[wanted]
 
 
@@ -244,7 +244,7 @@ def _wide_rows(
     limit = csv.field_size_limit()
     csv.field_size_limit(2**31 - 1)
     try:
-        with _open_text(spec, compression, encoding, newline="") as fh:
+        with open_text(spec, compression, encoding, newline="") as fh:
             reader = csv.reader(fh, delimiter=sep)
             next(reader, None)  # header
             for row in reader:
@@ -263,7 +263,7 @@ def _read_jsonl(
     seen: dict[str, None] = {}  # column names for error messages (the first 1000)
     found: set[str] = set()
     try:
-        with _open_text(spec, compression, encoding, newline=None) as fh:
+        with open_text(spec, compression, encoding, newline=None) as fh:
             for lineno, line in enumerate(fh, start=1):
                 if not line.strip():
                     continue
@@ -290,14 +290,14 @@ def _read_jsonl(
                         found.add(col)
                     rows[col].append(obj.get(col))
     except UnicodeDecodeError as err:
-        raise _decode_error(spec, err) from None
-    except _ARCHIVE_ERRORS as err:
+        raise decode_error(spec, err) from None
+    except ARCHIVE_ERRORS as err:
         if compression is None:
             raise
-        raise _archive_error(spec, compression, err) from None
+        raise archive_error(spec, compression, err) from None
     if not rows[wanted[0]]:
         raise DataError(f"data file '{spec.path}' has no data rows; add rows of text and label")
-    _check_columns(spec, [c for c in seen if c not in wanted or c in found])
+    check_columns(spec, [c for c in seen if c not in wanted or c in found])
     return pd.DataFrame({c: pd.Series(rows[c], dtype=object) for c in wanted})
 
 
@@ -307,12 +307,12 @@ def _read_parquet(spec: TableSpec, wanted: list[str]) -> pd.DataFrame:
     try:
         columns = [str(c) for c in pq.ParquetFile(spec.path).schema_arrow.names]
     except (ValueError, OSError) as err:  # pyarrow.ArrowInvalid is a ValueError
-        raise _parse_error(spec, "parquet", err) from None
-    _check_columns(spec, columns)
+        raise parse_error(spec, "parquet", err) from None
+    check_columns(spec, columns)
     try:
         frame = pd.read_parquet(spec.path, columns=wanted)
     except (ValueError, OSError) as err:
-        raise _parse_error(spec, "parquet", err) from None
+        raise parse_error(spec, "parquet", err) from None
     return frame
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from hpotext.data.files import _INT_LIKE
+from hpotext.data.files import INT_LIKE
 
 
 def is_missing(value: object) -> bool:
@@ -42,6 +42,6 @@ def to_labels(values: Iterable[object]) -> pd.Series:
     """Labels as str; integral numbers (0, 1.0, "1.0") become "0"/"1" so all formats agree."""
     labels = [label_str(v) for v in values]
     present = [s.strip() for s in labels if s is not None]
-    if present and all(_INT_LIKE.match(s) for s in present):
+    if present and all(INT_LIKE.match(s) for s in present):
         labels = [None if s is None else s.strip().split(".")[0] for s in labels]
     return pd.Series(labels, dtype=object)

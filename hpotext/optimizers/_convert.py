@@ -14,7 +14,6 @@ passes ``Space.validate``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +21,7 @@ import ConfigSpace as CS
 import numpy as np
 
 from hpotext.errors import ConfigError
+from hpotext.io import canonical_json
 from hpotext.space.core import MODEL, Hyperparameter, Space
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ def _from_flat(space: Space, raw: Mapping[str, Any]) -> dict[str, Any]:
 
 def same_config(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     """Whether two configs are equal once stored (tuples and lists compare equal, as in JSON)."""
-    return json.dumps(dict(a), sort_keys=True) == json.dumps(dict(b), sort_keys=True)
+    return canonical_json(dict(a)) == canonical_json(dict(b))
 
 
 # --- ConfigSpace (DEHB) -------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from hpotext.errors import ReplayError
+from hpotext.io import plain
 from hpotext.optimizers._convert import from_neps, same_config, to_neps
 from hpotext.optimizers.records import Result, Suggestion
 from hpotext.space.core import Space
@@ -51,11 +52,6 @@ def seeded(seed: int, step: int) -> Iterator[None]:
             yield
         finally:
             np.random.set_state(state)
-
-
-def _plain(value: Any) -> Any:
-    """A JSON-serialisable Python scalar (numpy/torch scalars unwrapped)."""
-    return value.item() if hasattr(value, "item") else value
 
 
 class PriorBandOptimizer:
@@ -98,7 +94,7 @@ class PriorBandOptimizer:
             info={
                 "neps_id": sampled.id,
                 "neps_previous": previous,
-                "neps_config": {k: _plain(v) for k, v in sampled.config.items()},
+                "neps_config": plain(dict(sampled.config)),
             },
         )
         self._record(suggestion)

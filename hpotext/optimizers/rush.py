@@ -17,11 +17,11 @@ sequence) RUSH is its base optimizer, trial for trial.
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
 from hpotext.errors import ConfigError
+from hpotext.io import canonical_json
 from hpotext.optimizers.halving import SuccessiveHalving, hyperband_s
 from hpotext.optimizers.records import Suggestion
 from hpotext.space.core import Space
@@ -30,7 +30,7 @@ BASES = ("hyperband", "successive_halving")
 
 
 def _key(config: dict[str, Any]) -> str:
-    return json.dumps(config, sort_keys=True, default=str)
+    return canonical_json(config)
 
 
 class RUSH(SuccessiveHalving):

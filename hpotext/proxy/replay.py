@@ -15,7 +15,7 @@ import pandas as pd
 from hpotext.errors import ConfigError
 from hpotext.optimizers import make_optimizer
 from hpotext.optimizers.records import Result, Suggestion
-from hpotext.proxy.surrogate import Surrogate, _check_table, canonical
+from hpotext.proxy.surrogate import Surrogate, canonical, check_table
 from hpotext.proxy.trajectory import TRAJECTORY, Incumbent, better_incumbent
 from hpotext.space.core import Space
 
@@ -153,5 +153,5 @@ def run_optimizer(
 
 def best_true(surrogate: Surrogate, table: pd.DataFrame) -> float:
     """The lowest noise-free error over the table's configs: the reference for regret."""
-    configs = pd.unique(_check_table(table).config)
+    configs = pd.unique(check_table(table).config)
     return min(surrogate.true_error(json.loads(c)) for c in configs)

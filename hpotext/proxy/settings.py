@@ -37,7 +37,7 @@ class ProxySettings:
 
 
 # --- the proxy space -------------------------------------------------------------------------
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
@@ -46,14 +46,14 @@ def _cap(hp: Hyperparameter, cap: int) -> Hyperparameter | tuple[Any]:
     if hp.name not in WIDTHS:
         return hp
     if hp.type == "categorical":
-        numbers = [c for c in hp.choices if _is_number(c)]
+        numbers = [c for c in hp.choices if is_number(c)]
         if not numbers or max(numbers) <= cap:
             return hp
         smallest = min(numbers)
-        keep = tuple(c for c in hp.choices if not _is_number(c) or c <= cap or c == smallest)
+        keep = tuple(c for c in hp.choices if not is_number(c) or c <= cap or c == smallest)
         if len(keep) == 1:
             return (keep[0],)
-        kept_numbers = [c for c in keep if _is_number(c)]
+        kept_numbers = [c for c in keep if is_number(c)]
         prior = hp.prior if hp.prior in keep else max(kept_numbers)
         return dataclasses.replace(hp, choices=keep, prior=prior)
     assert hp.low is not None and hp.high is not None
@@ -78,7 +78,7 @@ def proxy_space(space: Space, settings: ProxySettings) -> Space:
     """
     cap = settings.width_cap
     fixed = {
-        key: cap if key.split(SEP)[-1] in WIDTHS and _is_number(value) and value > cap else value
+        key: cap if key.split(SEP)[-1] in WIDTHS and is_number(value) and value > cap else value
         for key, value in space.fixed.items()
     }
     hps: list[Hyperparameter] = []
@@ -93,7 +93,7 @@ def proxy_space(space: Space, settings: ProxySettings) -> Space:
         for name, value in models.hyperparameters(family).items():
             key = f"{family}{SEP}{name}"
             taken = name in searched or key in searched or name in fixed or key in fixed
-            wide = isinstance(value, int | float) and _is_number(value) and value > cap
+            wide = isinstance(value, int | float) and is_number(value) and value > cap
             if name in WIDTHS and wide and not taken:
                 fixed[key] = cap
     fid = space.fidelity

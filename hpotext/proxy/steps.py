@@ -23,13 +23,13 @@ from hpotext.optimizers.records import Suggestion
 from hpotext.proxy.settings import ProxySettings, proxy_space
 from hpotext.proxy.surrogate import canonical
 from hpotext.proxy.table import (
-    _append_partial,
-    _column_kind,
-    _column_value,
-    _EpochSeconds,
-    _proxy_data,
-    _read_partial,
+    EpochSeconds,
+    append_partial,
+    column_kind,
+    column_value,
     partial_path,
+    proxy_data,
+    read_partial,
     sample_configs,
 )
 from hpotext.space.core import MODEL
@@ -66,15 +66,15 @@ def proxy_table_shard(
 
     opts = ProxySettings.from_dict(settings)
     space = proxy_space(space_mod.load(space_path), opts)
-    data = _proxy_data(files, opts.rows, opts.max_len, opts.seed)
+    data = proxy_data(files, opts.rows, opts.max_len, opts.seed)
     configs = sample_configs(space, opts.configs, opts.prior_fraction, opts.seed)
-    timer = _EpochSeconds()
+    timer = EpochSeconds()
     runner = TrialRunner(space, data, base_train, opts.seed, default_device(), callbacks=(timer,))
     top = space.fidelity.max
-    kinds = {hp.key: _column_kind(hp) for hp in space.hyperparameters}
+    kinds = {hp.key: column_kind(hp) for hp in space.hyperparameters}
     partial = partial_path(out_path)
     partial.parent.mkdir(parents=True, exist_ok=True)
-    done = _read_partial(partial, {i: canonical(c) for i, c in enumerate(configs)})
+    done = read_partial(partial, {i: canonical(c) for i, c in enumerate(configs)})
     if done:
         log.info("resuming: %d proxy configs already trained (%s)", len(done), partial)
     rows: list[dict[str, Any]] = []
@@ -100,13 +100,13 @@ def proxy_table_shard(
                 "config": text,
             }
             for hp in space.hyperparameters:
-                base[f"config.{hp.key}"] = _column_value(hp, config.get(hp.key), kinds[hp.key])
+                base[f"config.{hp.key}"] = column_value(hp, config.get(hp.key), kinds[hp.key])
             config_rows = [
                 {**base, "epoch": epoch, "val_error": float(err), "epoch_seconds": sec,
                  "status": result.status}
                 for epoch, (err, sec) in enumerate(zip(errors, seconds, strict=True), start=1)
             ]  # fmt: skip
-            _append_partial(keep, i, text, config_rows)
+            append_partial(keep, i, text, config_rows)
             rows += config_rows
             log.info(
                 "proxy config %d/%d (%s): %s, error %.4f, %.1f s in all",

@@ -36,7 +36,7 @@ def _forest(seed: int) -> RandomForestRegressor:
     )
 
 
-def _check_table(table: pd.DataFrame) -> pd.DataFrame:
+def check_table(table: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in COLUMNS if c not in table.columns]
     if missing:
         raise StaleFileError(
@@ -80,7 +80,7 @@ class Surrogate:
     @classmethod
     def fit(cls, table: pd.DataFrame, space: Space, seed: int = 0) -> Surrogate:
         """Fit both forests on a proxy table (columns as ``build_table`` writes them)."""
-        table = _check_table(table)
+        table = check_table(table)
         table = table.assign(val_error=table.val_error.astype(float).fillna(1.0).clip(0.0, 1.0))
         timed = table[np.isfinite(table.epoch_seconds.astype(float)) & (table.epoch_seconds > 0)]
         if timed.empty:

@@ -27,7 +27,7 @@ import numpy as np
 from hpotext.data.info import DatasetInfo, SplitFiles, load_split
 from hpotext.data.split import search_subset
 from hpotext.errors import ConfigError
-from hpotext.proxy.settings import _is_number
+from hpotext.proxy.settings import is_number
 from hpotext.proxy.surrogate import canonical
 from hpotext.space.core import MODEL, Hyperparameter, Space
 from hpotext.space.encode import from_unit
@@ -104,7 +104,7 @@ def sample_configs(
 
 
 # --- the table -------------------------------------------------------------------------------
-class _EpochSeconds(Callback):
+class EpochSeconds(Callback):
     """Training callback that records the seconds of every finished epoch."""
 
     def __init__(self) -> None:
@@ -114,7 +114,7 @@ class _EpochSeconds(Callback):
         self.seconds.append(float(state.history[-1].seconds))
 
 
-def _column_value(hp: Hyperparameter, value: Any, kind: str) -> Any:
+def column_value(hp: Hyperparameter, value: Any, kind: str) -> Any:
     if value is None:
         return math.nan if kind == "number" else None
     if kind == "number":
@@ -122,14 +122,14 @@ def _column_value(hp: Hyperparameter, value: Any, kind: str) -> Any:
     return value if kind == "str" else json.dumps(value)
 
 
-def _column_kind(hp: Hyperparameter) -> str:
+def column_kind(hp: Hyperparameter) -> str:
     """How ``config.<key>`` stores a value: number (float, NaN inactive), str, or json text."""
-    if hp.type != "categorical" or all(_is_number(c) for c in hp.choices):
+    if hp.type != "categorical" or all(is_number(c) for c in hp.choices):
         return "number"
     return "str" if all(isinstance(c, str) for c in hp.choices) else "json"
 
 
-def _proxy_data(files: SplitFiles, rows: int, max_len: int, seed: int) -> TrainData:
+def proxy_data(files: SplitFiles, rows: int, max_len: int, seed: int) -> TrainData:
     """TrainData of a stratified slice of about ``rows`` rows of the search subset."""
     from hpotext.data.text import Vocab
     from hpotext.train.setup import encode_split
@@ -154,7 +154,7 @@ def partial_path(out_path: str | Path) -> Path:
     return out.with_name(out.stem + ".partial.jsonl")
 
 
-def _append_partial(
+def append_partial(
     keep: Any, config_id: int, config: str, rows: list[dict[str, Any]]
 ) -> None:  # fmt: skip
     keep.write(json.dumps({"config_id": config_id, "config": config, "rows": rows}) + "\n")
@@ -162,7 +162,7 @@ def _append_partial(
     os.fsync(keep.fileno())
 
 
-def _read_partial(path: Path, expected: dict[int, str]) -> dict[int, list[dict[str, Any]]]:
+def read_partial(path: Path, expected: dict[int, str]) -> dict[int, list[dict[str, Any]]]:
     """The finished configs in ``path`` that are still the configs the settings sample (a torn
     last line, or a config from other settings, is trained again)."""
     done: dict[int, list[dict[str, Any]]] = {}

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from hpotext.errors import ConfigError
+from hpotext.io import json_safe
 from hpotext.schema import default
 from hpotext.space.core import MODEL, Hyperparameter, Space
 
@@ -85,7 +86,7 @@ def observations(trials: pd.DataFrame, space: Space, epoch: int) -> pd.DataFrame
         curve = list(t["curve"]) if t["curve"] is not None else []
         if len(curve) < epoch or not math.isfinite(curve[epoch - 1]):
             continue
-        config = {k: _plain(t.get(f"config.{k}")) for k in keys}
+        config = {k: json_safe(t.get(f"config.{k}")) for k in keys}
         config = {k: v for k, v in config.items() if v is not None}
         fingerprint = repr(sorted(config.items()))
         if reached.get(fingerprint, -1) >= len(curve):
@@ -93,15 +94,6 @@ def observations(trials: pd.DataFrame, space: Space, epoch: int) -> pd.DataFrame
         reached[fingerprint] = len(curve)
         rows[fingerprint] = {**config, "value": float(curve[epoch - 1])}
     return pd.DataFrame(list(rows.values()))
-
-
-def _plain(value: Any) -> Any:
-    """A parquet cell as a plain Python value; None when missing."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 def choose_fidelity(
@@ -176,7 +168,7 @@ def distributions(space: Space, keys: list[str]) -> dict[str, Any]:
     return out
 
 
-def _cast(value: Any, hp: Hyperparameter) -> Any:
+def cast(value: Any, hp: Hyperparameter) -> Any:
     if hp.type == "int":
         return int(round(value))
     if hp.type == "float":
@@ -192,7 +184,7 @@ def optuna_study(obs: pd.DataFrame, space: Space, keys: list[str]) -> Any:
     dists, by_key = distributions(space, keys), space.by_key()
     study = optuna.create_study(direction="minimize")
     for _, row in obs.iterrows():
-        params = {k: _cast(row[k], by_key[k]) for k in keys}
+        params = {k: cast(row[k], by_key[k]) for k in keys}
         study.add_trial(
             optuna.trial.create_trial(params=params, distributions=dists, value=row["value"])
         )
@@ -279,7 +271,7 @@ def fanova_importances(
         hp = by_key[key]
         if hp.type == "categorical":
             cs.add(CS.CategoricalHyperparameter(key, list(range(len(hp.choices)))))
-            columns.append([hp.choices.index(_cast(v, hp)) for v in obs[key]])
+            columns.append([hp.choices.index(cast(v, hp)) for v in obs[key]])
         else:  # fanova marginalises over the stated range: log ones on their log scale
             lo, hi = float(hp.low or 0.0), float(hp.high or 0.0)
             if hp.log:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hpotext.report.importance import N_TREES, _cast
+from hpotext.report.importance import N_TREES, cast
 from hpotext.space.core import Space
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ def _encode(
         start = len(columns)
         if hp.type == "categorical":
             for choice in hp.choices:
-                columns.append([float(_cast(v, hp) == choice) for v in obs[key]])
+                columns.append([float(cast(v, hp) == choice) for v in obs[key]])
         else:
             values = obs[key].astype(float).to_numpy()
             columns.append(list(np.log(values) if hp.log else values))
@@ -78,7 +78,7 @@ def marginals(
             per_tree = np.array([t.predict(probe).mean() for t in forest.estimators_])
             means.append(float(per_tree.mean()))
             stds.append(float(per_tree.std()))
-        observed = [_cast(v, hp) for v in obs[key]]
+        observed = [cast(v, hp) for v in obs[key]]
         out.append(Marginal(key, grid, means, stds, observed, list(y), hp.type == "categorical",
                             hp.log))  # fmt: skip
     return out

@@ -28,6 +28,7 @@ import pandas as pd
 from filelock import FileLock
 
 from hpotext.errors import ConfigError
+from hpotext.io import canonical_json, plain
 from hpotext.optimizers.records import Result, Suggestion, Trial
 
 JOURNAL = "journal.jsonl"
@@ -140,7 +141,7 @@ class TrialStore:
         with self.locked():
             self._repair()
             lines = b"".join(
-                json.dumps({**e, "time": e.get("time", time.time())}, default=_jsonable).encode()
+                json.dumps(plain({**e, "time": e.get("time", time.time())})).encode()
                 + b"\n"
                 for e in events
             )
@@ -161,7 +162,7 @@ class TrialStore:
         """
         with self.locked():
             events = self.read()
-            wanted = json.loads(json.dumps(meta, default=_jsonable))
+            wanted = json.loads(json.dumps(plain(meta)))
             if events:
                 stored = {k: v for k, v in events[0].items() if k not in ("event", "time")}
                 if stored == wanted:
@@ -209,7 +210,7 @@ class TrialStore:
         for t in self.trials().values():
             row = {k: v for k, v in asdict(t).items() if k not in ("config", "info", "metrics")}
             row["curve"] = list(t.curve)
-            row["info"] = json.dumps(t.info, sort_keys=True)  # the optimizer's bracket, rung, ...
+            row["info"] = canonical_json(t.info)  # the optimizer's bracket, rung, ...
             row.update({f"config.{k}": v for k, v in t.config.items()})
             row.update({f"val_{k}": v for k, v in t.metrics.items()})
             row["objective"] = None if t.objective in (None, float("inf")) else t.objective
@@ -250,11 +251,3 @@ def stopped_by(stop_reason: str | None) -> tuple[str | None, str | None]:
     """(stopper, symptoms) from a stop reason: ("diagnosis", "VG+SC"), ("ema", None), ..."""
     match = re.match(r"^(diagnosis|ema)(?: ([A-Z+]+))?:", stop_reason or "")
     return (match.group(1), match.group(2)) if match else (None, None)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return list(value)
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
-    raise TypeError(f"cannot store {type(value).__name__} in the trial journal")

@@ -10,15 +10,14 @@ from typing import Any
 import pandas as pd
 
 from hpotext.errors import ConfigError
-from hpotext.io import read_json, write_json, write_text
+from hpotext.io import json_safe, read_json, write_json, write_text
 from hpotext.selection.stats import (
-    _blocks,
-    _check,
-    _clean,
-    _stat,
+    check,
     critical_difference,
     friedman,
     initial_regret,
+    mean_std,
+    metric_blocks,
     ranks,
     ranks_at_budgets,
     run_metrics,
@@ -41,7 +40,7 @@ class Selection:
 def select(metrics: pd.DataFrame) -> Selection:
     """Pick the optimizer with the best mean rank on normalized AUC (ties: lower mean AUC, then
     name) and say whether it is significantly better than the runner-up (Nemenyi + Friedman)."""
-    table = _blocks(metrics, "auc")
+    table = metric_blocks(metrics, "auc")
     n, k = table.shape
     rank = ranks(metrics, "auc").set_index("optimizer")["mean_rank"]
     auc = table.mean(axis=0)
@@ -99,9 +98,9 @@ def selection_report(
     for opt, part in metrics.groupby("optimizer", sort=True):
         per_opt[str(opt)] = {
             "n_seeds": len(part),
-            "auc": _stat(part["auc"]),
-            "final_regret": _stat(part["final_regret"]),
-            "time_to_target": _stat(part["time_to_target"]),
+            "auc": mean_std(part["auc"]),
+            "final_regret": mean_std(part["final_regret"]),
+            "time_to_target": mean_std(part["time_to_target"]),
             "reached_fraction": float(part["reached"].mean()),
         }
     budgets = {
@@ -113,7 +112,7 @@ def selection_report(
         "budget": float(budget),
         "cost_unit": unit,
         "best_true": float(best_true),
-        "initial_regret": initial_regret(_check(traj, budget), best_true),
+        "initial_regret": initial_regret(check(traj, budget), best_true),
         "target": float(metrics["target"].iloc[0]),
         "optimizers": per_opt,
         "ranks_at_budgets": budgets,
@@ -129,7 +128,7 @@ def selection_report(
         },
     }
     Path(out_json).parent.mkdir(parents=True, exist_ok=True)
-    write_json(_clean(report), out_json, allow_nan=False)
+    write_json(json_safe(report), out_json, allow_nan=False)
     Path(out_md).parent.mkdir(parents=True, exist_ok=True)
     write_text(out_md, _markdown(report))
     return chosen

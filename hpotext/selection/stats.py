@@ -24,7 +24,7 @@ Q_NEMENYI: dict[float, dict[int, float]] = {
 }  # fmt: skip
 
 
-def _check(traj: pd.DataFrame, budget: float) -> pd.DataFrame:
+def check(traj: pd.DataFrame, budget: float) -> pd.DataFrame:
     missing = [c for c in COLUMNS if c not in traj.columns]
     if missing:
         raise ConfigError(
@@ -86,7 +86,7 @@ def anytime_curves(
 ) -> pd.DataFrame:
     """Mean regret over seeds on ``points`` equally spaced costs in [0, budget], with a 95 %
     t-interval over seeds (``low``/``high`` are NaN with a single seed)."""
-    traj = _check(traj, budget)
+    traj = check(traj, budget)
     initial = initial_regret(traj, best_true)
     grid = np.linspace(0.0, budget, max(int(points), 2))
     curves: dict[str, list[np.ndarray]] = {}
@@ -108,7 +108,7 @@ def run_metrics(
     traj: pd.DataFrame, best_true: float, budget: float, target: float | None = None
 ) -> pd.DataFrame:
     """One row per (optimizer, seed): auc, final_regret, time_to_target, reached, target."""
-    traj = _check(traj, budget)
+    traj = check(traj, budget)
     initial = initial_regret(traj, best_true)
     runs = [(opt, seed, *_steps(run, best_true)) for opt, seed, run in _runs(traj)]
     within = [r[c <= budget] for *_, c, r in runs]
@@ -143,7 +143,7 @@ def _time_to_target(
     return float(max(costs[hit[0]], 0.0)) if len(hit) else None
 
 
-def _blocks(metrics: pd.DataFrame, column: str) -> pd.DataFrame:
+def metric_blocks(metrics: pd.DataFrame, column: str) -> pd.DataFrame:
     """Seeds x optimizers table of ``column``, keeping only seeds that have every optimizer."""
     if column not in metrics.columns:
         raise ConfigError(f"metrics table lacks column {column!r}; use one of its columns")
@@ -161,7 +161,7 @@ def ranks(metrics: pd.DataFrame, column: str) -> pd.DataFrame:
     """Average rank per optimizer over seeds (rank 1 = lowest ``column``, ties averaged).
 
     Columns: optimizer, mean_rank, n_blocks; sorted best first (then by name)."""
-    table = _blocks(metrics, column)
+    table = metric_blocks(metrics, column)
     mean = table.rank(axis=1, method="average").mean(axis=0)
     out = pd.DataFrame(
         {"optimizer": mean.index.astype(str), "mean_rank": mean.to_numpy(float),
@@ -178,7 +178,7 @@ def ranks_at_budgets(
 ) -> pd.DataFrame:
     """Average rank of the regret at ``fraction * budget``: optimizer, fraction, cost,
     mean_rank, n_blocks."""
-    traj = _check(traj, budget)
+    traj = check(traj, budget)
     initial = initial_regret(traj, best_true)
     runs = [(opt, seed, *_steps(run, best_true)) for opt, seed, run in _runs(traj)]
     frames = []
@@ -201,7 +201,7 @@ def friedman(metrics: pd.DataFrame, column: str = "auc") -> dict[str, Any]:
     Returns statistic, p_value, n_blocks, k and reason (None when the test ran). With fewer
     than 3 optimizers or 2 complete seeds p_value is None; if every seed ties all optimizers
     the statistic is 0 and p_value 1 (scipy would divide by zero)."""
-    table = _blocks(metrics, column)
+    table = metric_blocks(metrics, column)
     n, k = table.shape
     out: dict[str, Any] = {"statistic": None, "p_value": None, "n_blocks": n, "k": k}
     if k < 3:
@@ -228,19 +228,6 @@ def critical_difference(k: int, n: int, alpha: float = 0.05) -> float:
     return table[k] * math.sqrt(k * (k + 1) / (6.0 * n))
 
 
-def _clean(obj: Any) -> Any:
-    """JSON-safe copy: NaN/inf become None, numpy scalars become Python numbers."""
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
-def _stat(values: pd.Series) -> dict[str, float]:
+def mean_std(values: pd.Series) -> dict[str, float]:
     std = float(values.std(ddof=1)) if len(values) > 1 else float("nan")
     return {"mean": float(values.mean()), "std": std}

@@ -9,13 +9,13 @@ reports the Spearman rank correlation between the proxy's mean ranks and the liv
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from typing import Any
 
 import pandas as pd
 
+from hpotext.io import canonical_json
 from hpotext.optimizers.records import Trial
 from hpotext.proxy.trajectory import TRAJECTORY, Incumbent, better_incumbent
 
@@ -49,7 +49,7 @@ def live_trajectory(trials: dict[int, Trial], optimizer: str, seed: int) -> pd.D
                 "objective": value,
                 "incumbent_trial": best[2] if best else -1,
                 "incumbent_true": best[1] if best else math.nan,
-                "config": json.dumps(t.config, sort_keys=True),
+                "config": canonical_json(t.config),
             }
         )
     return pd.DataFrame(rows, columns=list(TRAJECTORY))

@@ -19,7 +19,7 @@ import pandas as pd
 
 from hpotext.errors import ConfigError
 from hpotext.io import read_json
-from hpotext.workflow.config import _NAME, validate_config
+from hpotext.workflow.config import NAME, validate_config
 
 TASK_SEP = "/task/"
 TASK_KEYS = ("dataset", "data", "text")
@@ -51,7 +51,7 @@ def tasks(config: dict[str, Any]) -> list[Task]:
     out: list[Task] = []
     for i, item in enumerate(raw):
         name = str(item.get("name", ""))
-        if not _NAME.match(name):
+        if not NAME.match(name):
             raise ConfigError(
                 f"sequence[{i}].name {name!r} must use letters, digits, '_', '-' or '.'; "
                 "rename the task"

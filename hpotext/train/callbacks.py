@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import nn
@@ -24,6 +25,8 @@ class TrainState:
     loss: float = float("nan")
     history: list[EpochRecord] = field(default_factory=list)
     stop_reason: str | None = None
+    scheduler: Any = None  # the learning-rate scheduler (for checkpoints)
+    generator: torch.Generator | None = None  # the batch order's RNG (for checkpoints)
 
     def request_stop(self, reason: str) -> None:
         self.stop_reason = self.stop_reason or reason
@@ -42,7 +45,8 @@ class Callback:
         """After every optimiser step (``state.loss`` holds the step's training loss)."""
 
     def on_epoch_end(self, state: TrainState) -> None:
-        """After validation and checkpointing (``state.history[-1]`` is the new record)."""
+        """After validation (``state.history[-1]`` is the new record) and, when the run
+        keeps checkpoints, after the epoch's checkpoint was written."""
 
 
 class LogProgress(Callback):

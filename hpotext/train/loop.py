@@ -1,7 +1,7 @@
 """The training loop: epochs are the fidelity, a checkpoint after every epoch, exact continuation.
 
-The trainer knows nothing about optimizers: diagnosis, early stopping and progress reporting
-plug in as callbacks that see a ``TrainState`` at the end of every step and epoch.
+The trainer knows nothing about optimizers: checkpoints, diagnosis, early stopping and progress
+reporting plug in as callbacks that see a ``TrainState`` at the end of every step and epoch.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import math
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -22,19 +21,14 @@ from hpotext import models
 from hpotext.errors import ConfigError
 from hpotext.train.batches import Batch, batches, drop_tokens
 from hpotext.train.callbacks import Callback, TrainState
+from hpotext.train.checkpoint import KEEP, Checkpoint, set_rng_state
 from hpotext.train.config import TrainConfig
 from hpotext.train.metrics import predict
 from hpotext.train.records import EpochRecord, TrainData, TrainResult
 
-KEEP = ("all", "last", "best")
-
 
 def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def checkpoint_path(directory: str | Path, epoch: int) -> Path:
-    return Path(directory) / f"epoch{epoch:03d}.pt"
 
 
 def _lr_lambda(cfg: TrainConfig, steps_per_epoch: int) -> Any:
@@ -64,42 +58,10 @@ def _make_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer
     return torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
 
 
-def _rng_state(gen: torch.Generator) -> dict[str, Any]:
-    state = {
-        "torch": torch.get_rng_state(),
-        "python": random.getstate(),
-        "numpy": np.random.get_state(),
-        "batches": gen.get_state(),
-    }
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def _set_rng_state(state: dict[str, Any], gen: torch.Generator) -> None:
-    torch.set_rng_state(state["torch"])
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
-    gen.set_state(state["batches"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
-
-
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
-
-
-def _prune(directory: Path, keep: str, history: list[EpochRecord]) -> None:
-    if keep == "all" or not history:
-        return
-    wanted = {history[-1].epoch}
-    if keep == "best":
-        wanted.add(max(history, key=lambda r: (r.val_accuracy, -r.epoch)).epoch)
-    for path in directory.glob("epoch*.pt"):
-        if int(path.stem[5:]) not in wanted:
-            path.unlink(missing_ok=True)
 
 
 def train(
@@ -137,7 +99,14 @@ def train(
     steps_per_epoch = math.ceil(len(data.train_ids) / cfg.batch_size)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(cfg, steps_per_epoch))
     gen = torch.Generator().manual_seed(seed + 1)
-    state = TrainState(model=model, optimizer=optimizer, max_epochs=cfg.epochs, target_epoch=epochs)
+    state = TrainState(
+        model=model,
+        optimizer=optimizer,
+        max_epochs=cfg.epochs,
+        target_epoch=epochs,
+        scheduler=scheduler,
+        generator=gen,
+    )
 
     if resume_from is not None:
         # RNG states must stay CPU tensors; load_state_dict moves weights to the model's device
@@ -145,7 +114,7 @@ def train(
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         scheduler.load_state_dict(ckpt["scheduler"])
-        _set_rng_state(ckpt["rng"], gen)
+        set_rng_state(ckpt["rng"], gen)
         state.epoch, state.step = ckpt["epoch"], ckpt["step"]
         state.history = [EpochRecord(**r) for r in ckpt["history"]]
         if state.epoch > epochs:
@@ -154,8 +123,8 @@ def train(
             )
 
     ckpt_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
-    if ckpt_dir is not None:
-        ckpt_dir.mkdir(parents=True, exist_ok=True)
+    if ckpt_dir is not None:  # the first callback: the others see the epoch's checkpoint
+        callbacks = [Checkpoint(ckpt_dir, keep, model_name, model_hparams, cfg), *callbacks]
     loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
     use_bf16 = device.type == "cuda"
     start, first_epoch, diverged = time.perf_counter(), state.epoch, False
@@ -204,9 +173,6 @@ def train(
                 seconds=time.perf_counter() - t0,
             )
         )
-        if ckpt_dir is not None:
-            _save(ckpt_dir, state, scheduler, gen, model_name, model_hparams, cfg)
-            _prune(ckpt_dir, keep, state.history)
         for cb in callbacks:
             cb.on_epoch_end(state)
     for cb in callbacks:
@@ -239,33 +205,6 @@ def _step(
         nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
     optimizer.step()
     return float(loss.detach())
-
-
-def _save(
-    directory: Path,
-    state: TrainState,
-    scheduler: torch.optim.lr_scheduler.LRScheduler,
-    gen: torch.Generator,
-    model_name: str,
-    model_hparams: dict[str, Any],
-    cfg: TrainConfig,
-) -> None:
-    payload = {
-        "model_name": model_name,
-        "model_hparams": model_hparams,
-        "train_config": asdict(cfg),
-        "epoch": state.epoch,
-        "step": state.step,
-        "history": [asdict(r) for r in state.history],
-        "model": state.model.state_dict(),
-        "optimizer": state.optimizer.state_dict(),
-        "scheduler": scheduler.state_dict(),
-        "rng": _rng_state(gen),
-    }
-    path = checkpoint_path(directory, state.epoch)
-    tmp = path.with_suffix(".tmp")
-    torch.save(payload, tmp)
-    tmp.replace(path)
 
 
 def load_model(

@@ -19,7 +19,7 @@ from hpotext.errors import ConfigError
 from hpotext.schema import SCHEMA, fill_defaults
 from hpotext.space.parse import read_yaml
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 def load_yaml(path: str | Path) -> dict[str, Any]:
@@ -237,7 +237,7 @@ def experiment_name(config: dict[str, Any]) -> str:
     name = config.get("experiment") or (
         config["dataset"] if is_registered(config["dataset"]) else Path(config["dataset"]).stem
     )
-    if not _NAME.match(name):
+    if not NAME.match(name):
         raise ConfigError(
             f"experiment name '{name}' must use letters, digits, '_', '-' or '.'; "
             "set config key 'experiment' to such a name"

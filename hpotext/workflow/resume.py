@@ -44,12 +44,12 @@ def running_here(workdir: Path, own: set[int] | None = None) -> list[tuple[int, 
         except OSError:  # gone, or not ours to read
             continue
         args = [a.decode(errors="replace") for a in argv if a]
-        if cwd == target and _of_a_run(args) and not _is_zombie(proc):
+        if cwd == target and of_a_run(args) and not _is_zombie(proc):
             found.append((int(proc.name), " ".join(args)))
     return found
 
 
-def _of_a_run(args: list[str]) -> bool:
+def of_a_run(args: list[str]) -> bool:
     """Snakemake (``snakemake ...``, ``python -m snakemake ...``) or one of its jobs (a script
     or command under ``.snakemake/``)."""
     return any(

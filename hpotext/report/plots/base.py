@@ -7,7 +7,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt  # noqa: E402
 
 
-def _save(fig: plt.Figure, path: str | Path) -> None:
+def save(fig: plt.Figure, path: str | Path) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     fig.savefig(path, dpi=120)

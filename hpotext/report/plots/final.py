@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from hpotext.report.plots.base import _save
+from hpotext.report.plots.base import save
 
 
 def learning_curves(curves: pd.DataFrame, path: str | Path, title: str = "") -> None:
@@ -27,7 +27,7 @@ def learning_curves(curves: pd.DataFrame, path: str | Path, title: str = "") -> 
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.suptitle(title)
-    _save(fig, path)
+    save(fig, path)
 
 
 def confusion(
@@ -55,4 +55,4 @@ def confusion(
                     color="white" if norm[i, j] > 0.5 else "black",
                     fontsize=8,
                 )
-    _save(fig, path)
+    save(fig, path)

@@ -10,7 +10,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from hpotext.report.marginals import Marginal  # noqa: E402
-from hpotext.report.plots.base import _save  # noqa: E402
+from hpotext.report.plots.base import save  # noqa: E402
 
 matplotlib.use("Agg")
 
@@ -24,7 +24,7 @@ def importance_bars(frame: pd.DataFrame, path: str | Path, title: str = "") -> N
         fig, ax = plt.subplots(figsize=(6, 2))
         ax.text(0.5, 0.5, "too few trials for an importance analysis", ha="center")
         ax.axis("off")
-        _save(fig, path)
+        save(fig, path)
         return
     height = max(len(fan[(fan.scope == s) & (fan.backend == b)]) for s, b in panels)
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 0.35 * height + 1.8),
@@ -40,7 +40,7 @@ def importance_bars(frame: pd.DataFrame, path: str | Path, title: str = "") -> N
                title=f"{scope} ({backend}; {n} configs at {fid} ep)")  # fmt: skip
         ax.grid(axis="x", alpha=0.3)
     fig.suptitle(title or "fANOVA: main effects (blue) and interactions (orange)")
-    _save(fig, path)
+    save(fig, path)
 
 
 def marginal_plots(items: list[Marginal], path: str | Path, title: str = "") -> None:
@@ -67,4 +67,4 @@ def marginal_plots(items: list[Marginal], path: str | Path, title: str = "") -> 
         ax.set(xlabel=m.param, ylabel="validation accuracy")
         ax.grid(alpha=0.3)
     fig.suptitle(title or "marginals of the most important hyperparameters")
-    _save(fig, path)
+    save(fig, path)

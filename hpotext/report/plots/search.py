@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from hpotext.report.plots.base import _save
+from hpotext.report.plots.base import save
 
 matplotlib.use("Agg")
 
@@ -48,7 +48,7 @@ def search_trace(trials: pd.DataFrame, path: str | Path, title: str = "") -> Non
            title=title)  # fmt: skip
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    _save(fig, path)
+    save(fig, path)
 
 
 def trial_curves(trials: pd.DataFrame, path: str | Path, title: str = "") -> None:
@@ -75,7 +75,7 @@ def trial_curves(trials: pd.DataFrame, path: str | Path, title: str = "") -> Non
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("validation accuracy (colour: fidelity)")
     fig.suptitle(title)
-    _save(fig, path)
+    save(fig, path)
 
 
 def boundary(
@@ -99,4 +99,4 @@ def boundary(
     ax.set(xlim=(-0.02, 1.02), xlabel="position in the search range (0 = low, 1 = high)",
            title=title)  # fmt: skip
     ax.grid(axis="x", alpha=0.3)
-    _save(fig, path)
+    save(fig, path)

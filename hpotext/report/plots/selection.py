@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from hpotext.report.plots.base import _save  # noqa: E402
+from hpotext.report.plots.base import save  # noqa: E402
 
 matplotlib.use("Agg")
 
@@ -46,7 +46,7 @@ def anytime_plot(
     )
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
-    _save(fig, path)
+    save(fig, path)
 
 
 def _groups(names: list[str], values: list[float], cd: float) -> list[tuple[int, int]]:
@@ -100,4 +100,4 @@ def cd_diagram(mean_ranks: dict[str, float], cd: float, path: str | Path, title:
         y = 0.25 + 0.25 * g
         ax.plot([values[i] - 0.03, values[j] + 0.03], [y, y], color="black", linewidth=3.5)
     ax.set_title(title or "mean rank (1 = best); bars join optimizers not significantly different")
-    _save(fig, path)
+    save(fig, path)

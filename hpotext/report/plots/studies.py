@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from hpotext.report.plots.base import _save
+from hpotext.report.plots.base import save
 
 
 def arm_comparison(
@@ -30,4 +30,4 @@ def arm_comparison(
     ax.set_xticks(range(len(arms)), arms, rotation=20, ha="right")
     ax.set(ylabel=ylabel, title=f"arms: mean and {int(100 * result['confidence'])} % CI over seeds")
     ax.grid(axis="y", alpha=0.3)
-    _save(fig, path)
+    save(fig, path)

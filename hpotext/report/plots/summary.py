@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from hpotext.report.plots.base import _save
+from hpotext.report.plots.base import save
 
 
 def benchmark_bars(
@@ -32,7 +32,7 @@ def benchmark_bars(
     ax.set(ylabel=ylabel, title=title)
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8)
-    _save(fig, path)
+    save(fig, path)
 
 
 def stage_compute(seconds: dict[str, float], path: str | Path, title: str = "") -> None:
@@ -44,4 +44,4 @@ def stage_compute(seconds: dict[str, float], path: str | Path, title: str = "") 
         ax.text(seconds[n] / 60, i, f" {seconds[n]:.0f} s", va="center", fontsize=8)
     ax.set(xlabel="minutes (summed over the stage's jobs)", title=title)
     ax.grid(axis="x", alpha=0.3)
-    _save(fig, path)
+    save(fig, path)
