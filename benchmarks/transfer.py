@@ -158,7 +158,7 @@ def search(
     worker.run(scored_runner(job, task, space, store))
     best = incumbent(store.trials())
     table = store.table()
-    table["elapsed"] = table["finished_at"] - store.meta()["time"]
+    table["elapsed"] = table["finished_at"] - store.started_at()
     table["incumbent"] = table["trial_id"] == (best.trial_id if best else -1)
     log.info("seed %d %s %s: %d trials, %d epochs, best val %.4f", seed, method, task,
              len(table), table["epochs_trained"].sum(), table["val_accuracy"].max())  # fmt: skip

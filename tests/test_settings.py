@@ -12,6 +12,7 @@ import yaml
 
 from hpotext import space as space_mod
 from hpotext.errors import ConfigError
+from hpotext.search.events import Event
 from hpotext.search.settings import check_optimizer, check_study, open_search, search_meta
 from hpotext.search.store import TrialStore, stored_meta
 from hpotext.workflow.config import canonical_order
@@ -39,7 +40,7 @@ def started(root: Path, config: dict[str, Any]) -> TrialStore:
     s = config["search"]
     meta = search_meta(SPACE, s["optimizer"], s["seed"], config["train"], 32, "data1")
     open_search(store, meta, "stop")
-    store.append({"event": "session", "worker": "w0", "session": "x"})
+    store.append(Event("session", worker="w0", session="x"))
     return store
 
 
@@ -99,7 +100,7 @@ def test_new_keeps_the_old_search_whole_next_to_it(tmp_path: Path) -> None:
     assert (kept / "journal.jsonl").read_bytes() == old and (kept / "checkpoints").is_dir()
     assert (kept / "space.yaml").exists() and not (root / "checkpoints").exists()
     assert stored_meta(root)["seed"] == 1 and stored_meta(kept)["seed"] == 0
-    assert [e["event"] for e in store.read()] == ["meta"]
+    assert [e.kind for e in store.read()] == ["meta"]
     assert open_search(TrialStore(root), {**meta, "seed": 2}, "new") == tmp_path / "search.2"
 
 

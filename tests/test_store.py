@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from hpotext.errors import ConfigError, SearchError
+from hpotext.errors import ConfigError, SearchError, StaleFileError
 from hpotext.optimizers.records import Result, Suggestion
 from hpotext.search.driver import Budget, collect_checkpoints, wall_seconds
+from hpotext.search.events import Event
 from hpotext.search.store import TrialStore
 from tests.toy_search import ToyRunner, make_worker
 
@@ -23,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def tells(store: TrialStore) -> collections.Counter[int]:
-    return collections.Counter(e["trial_id"] for e in store.read() if e["event"] == "tell")
+    return collections.Counter(e.trial_id for e in store.read() if e.kind == "tell")
 
 
 def start_worker(store: Path, worker: str, optimizer: str, budget: int, delay: float,
@@ -38,12 +39,12 @@ def test_journal_round_trip_and_table(tmp_path):
     store = TrialStore(tmp_path)
     store.open({"optimizer": "random", "seed": 1})
     s = Suggestion(0, {"lr": 0.01, "model": "boe"}, 3, None, {"rung": 0})
-    store.append({"event": "ask", "worker": "w0", "suggestion": s.to_dict()})
+    store.append(Event("ask", worker="w0", suggestion=s))
     trials = store.trials()
     assert trials[0].status == "pending" and trials[0].worker == "w0"
     r = Result(0.25, 1.5, 3, curve=(0.4, 0.3, 0.25), metrics={"accuracy": 0.75})
-    store.append({"event": "tell", "trial_id": 0, "result": r.to_dict()})
-    store.append({"event": "tell", "trial_id": 0, "result": Result(0.9, 1, 1).to_dict()})
+    store.append(Event("tell", trial_id=0, result=r))
+    store.append(Event("tell", trial_id=0, result=Result(0.9, 1, 1)))
     trial = store.trials()[0]
     assert trial.status == "completed" and trial.objective == 0.25  # the first tell wins
     assert trial.result == r and trial.suggestion == s
@@ -55,9 +56,9 @@ def test_journal_round_trip_and_table(tmp_path):
 def test_failed_result_stores_infinity_and_exports_missing(tmp_path):
     store = TrialStore(tmp_path)
     s = Suggestion(0, {"lr": 0.01}, 1)
-    store.append({"event": "ask", "worker": "w", "suggestion": s.to_dict()})
+    store.append(Event("ask", worker="w", suggestion=s))
     bad = Result(float("inf"), 0.0, 0, status="failed", stop_reason="ValueError: boom")
-    store.append({"event": "tell", "trial_id": 0, "result": bad.to_dict()})
+    store.append(Event("tell", trial_id=0, result=bad))
     assert store.trials()[0].result == bad
     assert store.table().loc[0, "objective"] is None or store.table()["objective"].isna().all()
 
@@ -68,9 +69,9 @@ def test_torn_last_line_is_ignored_then_cut(tmp_path):
     with open(store.path, "ab") as fh:
         fh.write(b'{"event": "ask", "worker": "w0", "sugg')  # a writer died mid-line
     assert len(store.read()) == 1
-    store.append({"event": "session", "worker": "w1"})
+    store.append(Event("session", worker="w1"))
     events = store.read()
-    assert [e["event"] for e in events] == ["meta", "session"]
+    assert [e.kind for e in events] == ["meta", "session"]
     assert store.path.read_bytes().endswith(b"\n")
 
 
@@ -83,9 +84,9 @@ def test_open_refuses_a_store_made_with_other_settings(tmp_path):
 
 def test_wall_seconds_is_the_union_of_sessions():
     events = [
-        {"session": "a", "time": 0.0}, {"session": "b", "time": 5.0},
-        {"session": "a", "time": 10.0}, {"session": "b", "time": 12.0},
-        {"session": "c", "time": 20.0}, {"session": "c", "time": 23.0},
+        Event("session", session=session, time=at)
+        for session, at in [("a", 0.0), ("b", 5.0), ("a", 10.0), ("b", 12.0), ("c", 20.0),
+                            ("c", 23.0)]
     ]  # fmt: skip
     assert wall_seconds(events) == pytest.approx(15.0)
     assert wall_seconds(events, now=30.0) == pytest.approx(22.0)
@@ -222,8 +223,8 @@ def test_sigkilled_worker_restarts_and_keeps_every_finished_trial_once(tmp_path)
     assert all(trials[i].status == "completed" for i in in_flight)  # re-run after the restart
     assert all(t.status == "completed" for t in trials.values())
     assert sum(t.epochs_trained for t in trials.values()) >= 40
-    reissued = [e for e in store.read() if e["event"] == "reissue"]
-    assert [e["trial_id"] for e in reissued] == in_flight
+    reissued = [e for e in store.read() if e.kind == "reissue"]
+    assert [e.trial_id for e in reissued] == in_flight
 
 
 def test_budget_in_evaluations_counts_full_fidelity_equivalents(tmp_path):
@@ -244,8 +245,8 @@ def test_budget_in_seconds_counts_wall_clock_over_restarts(tmp_path):
     first.run(ToyRunner(delay=0.02))  # 9 epochs per random trial: ~0.2 s each
     events = first.store.read()
     assert wall_seconds(events) >= 0.6  # the journal records when the budget was found spent
-    session = next(e["time"] for e in events if e["event"] == "session")
-    assert max(e["time"] for e in events if e["event"] == "ask") - session < 0.6  # none after
+    session = next(e.time for e in events if e.kind == "session")
+    assert max(e.time for e in events if e.kind == "ask") - session < 0.6  # none after
     n = len(first.store.trials())
     second = make_worker(str(tmp_path), "w0", "random", budget=1)
     second.budget = Budget("seconds", 0.6)
@@ -266,7 +267,7 @@ def test_four_workers_share_eight_hundred_trials_without_loss_or_duplicates(tmp_
     trials = store.trials()
     assert len(trials) >= 800
     assert sorted(trials) == list(range(len(trials)))  # ids unique and contiguous: none lost
-    asked = [e["suggestion"]["trial_id"] for e in events if e["event"] == "ask"]
+    asked = [e.suggestion.trial_id for e in events if e.kind == "ask"]
     assert len(asked) == len(set(asked)) == len(trials)  # no id asked twice
     assert set(tells(store).values()) == {1}  # every trial told exactly once
     assert all(t.status == "completed" for t in trials.values())
@@ -293,3 +294,31 @@ def test_four_workers_share_eight_hundred_trials_without_loss_or_duplicates(tmp_
             worker._sync()
         nxt.append(worker.optimizer.ask())
     assert nxt[0] is not None and nxt[0].to_dict() == nxt[1].to_dict()
+
+
+def test_events_keep_the_journal_format(tmp_path):
+    """Event records read and write the journal's JSON lines as before (a journal written by an
+    earlier version reads the same); a line of an unknown kind is one clear error."""
+    s = Suggestion(0, {"lr": 0.01, "model": "boe"}, 3, None, {"rung": 0})
+    lines = [
+        {"event": "meta", "optimizer": "random", "seed": 0, "time": 1.0},
+        {"event": "ask", "worker": "w0", "session": "x", "suggestion": s.to_dict(), "time": 2.0},
+        {"event": "tell", "trial_id": 0, "result": Result(0.2, 1.5, 3).to_dict(),
+         "worker": "w0", "session": "x", "time": 3.0},
+    ]  # fmt: skip
+    (tmp_path / "journal.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    store = TrialStore(tmp_path)
+    events = store.read()
+    assert [e.kind for e in events] == ["meta", "ask", "tell"]
+    assert store.meta() == {"optimizer": "random", "seed": 0} and store.started_at() == 1.0
+    assert events[1].suggestion == s and events[1].parent is None  # no parent key: s.parent
+    assert events[2].result == Result(0.2, 1.5, 3)
+    written = [json.loads(json.dumps(e.to_dict())) for e in events]
+    assert written == [lines[0], {**lines[1], "parent": None}, lines[2]]  # the same lines
+    trial = store.trials()[0]
+    assert (trial.status, trial.objective, trial.asked_at, trial.finished_at) == (
+        "completed", 0.2, 2.0, 3.0)  # fmt: skip
+    with open(tmp_path / "journal.jsonl", "a") as fh:
+        fh.write(json.dumps({"event": "pause", "time": 4.0}) + "\n")
+    with pytest.raises(StaleFileError, match="not one of meta, session, ask"):
+        TrialStore(tmp_path).read()

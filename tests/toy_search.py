@@ -84,7 +84,7 @@ def wait_for_peers(store: TrialStore, peers: tuple[str, ...], timeout: float = 6
     """Block until every peer has opened a session, so that all of them share the work."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        started = {e.get("worker") for e in store.read() if e["event"] == "session"}
+        started = {e.worker for e in store.read() if e.kind == "session"}
         if started >= set(peers):
             return
         time.sleep(0.05)

@@ -15,13 +15,13 @@ import re
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
-from hpotext.errors import SearchError
+from hpotext.errors import ReplayError, SearchError
 from hpotext.optimizers.base import Optimizer
 from hpotext.optimizers.records import Result, Suggestion, Trial
+from hpotext.search.events import Event
 from hpotext.search.store import TrialStore
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ class Budget:
     amount: float
 
     def used(
-        self, trials: dict[int, Trial], events: list[dict[str, Any]], max_epochs: int
+        self, trials: dict[int, Trial], events: list[Event], max_epochs: int
     ) -> float:
         if self.kind == "seconds":
             return wall_seconds(events, now=time.time())
@@ -59,16 +59,16 @@ def _pending_epochs(trial: Trial, trials: dict[int, Trial]) -> int:
     return max(0, trial.fidelity - start)
 
 
-def wall_seconds(events: list[dict[str, Any]], now: float | None = None) -> float:
+def wall_seconds(events: list[Event], now: float | None = None) -> float:
     """Length of the union of worker sessions (first .. last event of each session).
 
     With ``now``, the session of the newest event is taken to be still running until ``now``.
     """
     spans: dict[str, list[float]] = {}
     for e in events:
-        if "session" in e:
-            span = spans.setdefault(e["session"], [e["time"], e["time"]])
-            span[1] = max(span[1], e["time"])
+        if e.session is not None and e.time is not None:
+            span = spans.setdefault(e.session, [e.time, e.time])
+            span[1] = max(span[1], e.time)
     if now is not None and spans:
         newest = max(spans.values(), key=lambda span: span[1])
         newest[1] = max(newest[1], now)
@@ -114,36 +114,33 @@ class SearchWorker:
         self.told: set[int] = set()
 
     # --- journal sync --------------------------------------------------------------------------
-    def _sync(self) -> tuple[list[dict[str, Any]], dict[int, Trial]]:
+    def _sync(self) -> tuple[list[Event], dict[int, Trial]]:
         """Replay unseen events into the optimizer (call with the lock held)."""
         events = self.store.read()
         for event in events[self.applied :]:
-            if event["event"] == "ask":
-                s = Suggestion.from_dict(event["suggestion"])
+            if event.kind == "ask" and event.suggestion is not None:
+                s = event.suggestion
                 self.suggestions[s.trial_id] = s
                 try:
                     self.optimizer.replay(s)
-                except RuntimeError as err:
-                    raise SearchError(
-                        f"the journal in {self.store.root} does not match optimizer "
-                        f"{self.optimizer.name!r} ({err}); move that folder away to start anew"
-                    ) from None
-            elif event["event"] == "tell" and event["trial_id"] not in self.told:
-                self.told.add(event["trial_id"])
-                s = self.suggestions[event["trial_id"]]
-                self.optimizer.tell(s, Result.from_dict(event["result"]))
+                except ReplayError as err:
+                    raise ReplayError(f"{self.store.root}: {err}") from None
+            elif event.kind == "tell" and event.trial_id not in self.told:
+                assert event.trial_id is not None and event.result is not None
+                self.told.add(event.trial_id)
+                self.optimizer.tell(self.suggestions[event.trial_id], event.result)
         self.applied = len(events)
         return events, self.store.trials(events)
 
-    def _emit(self, event: dict[str, Any]) -> None:
-        self.store.append({**event, "worker": self.worker, "session": self.session})
+    def _emit(self, event: Event) -> None:
+        self.store.append(replace(event, worker=self.worker, session=self.session))
         self.applied += 1
 
     # --- ask -----------------------------------------------------------------------------------
     def start(self) -> None:
         with self.store.locked():
             self._sync()
-            self._emit({"event": "session"})
+            self._emit(Event("session"))
 
     def next(self) -> Trial | None:
         """The next trial this worker should run, or None when the search is done."""
@@ -155,18 +152,18 @@ class SearchWorker:
                 mine = [t for t in pending if t.worker not in self.peers - {self.worker}]
                 if mine:  # its worker died mid-trial: run it again, continuing its checkpoint
                     trial = mine[0]
-                    self._emit({"event": "reissue", "trial_id": trial.trial_id})
+                    self._emit(Event("reissue", trial_id=trial.trial_id))
                     log.info("trial %d was interrupted; running it again", trial.trial_id)
                     return trial
                 if self.budget.used(trials, events, self.max_epochs) >= self.budget.amount:
                     # stamp the moment: a wall-clock budget found spent stays spent on restart
-                    self._emit({"event": "spent"})
+                    self._emit(Event("spent"))
                     return None
                 s = self.optimizer.ask()
                 if s is not None:
                     parent = s.parent if s.parent is not None else _continuable(s, trials)
                     self.suggestions[s.trial_id] = s
-                    self._emit({"event": "ask", "suggestion": s.to_dict(), "parent": parent})
+                    self._emit(Event("ask", suggestion=s, parent=parent))
                     return self.store.trials()[s.trial_id]
                 if not pending:
                     return None  # nothing pending and nothing to suggest: the optimizer is done
@@ -197,7 +194,7 @@ class SearchWorker:
             if trials[trial.trial_id].status != "pending":
                 log.warning("trial %d was already told; keeping the first result", trial.trial_id)
                 return incumbent(trials)
-            self._emit({"event": "tell", "trial_id": trial.trial_id, "result": result.to_dict()})
+            self._emit(Event("tell", trial_id=trial.trial_id, result=result))
             self.told.add(trial.trial_id)
             self.optimizer.tell(self.suggestions[trial.trial_id], result)
             trials = self.store.trials()

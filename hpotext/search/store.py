@@ -7,9 +7,7 @@ nodes), then flushed and fsync'ed. Nothing is ever rewritten, so a crash can at 
 torn last line, which the next writer cuts off under the lock. The trial table and every
 optimizer's state are rebuilt by folding (replaying) the events in order.
 
-Events (``event`` key): ``meta`` (first line: what this search is), ``session`` (a worker
-started), ``ask`` (a suggestion handed to a worker), ``reissue`` (a pending trial handed out
-again after its worker died) and ``tell`` (a trial's result).
+The events are :class:`hpotext.search.events.Event` records.
 """
 
 from __future__ import annotations
@@ -29,7 +27,8 @@ from filelock import FileLock
 
 from hpotext.errors import ConfigError
 from hpotext.io import canonical_json, plain
-from hpotext.optimizers.records import Result, Suggestion, Trial
+from hpotext.optimizers.records import Trial
+from hpotext.search.events import Event
 
 JOURNAL = "journal.jsonl"
 
@@ -77,8 +76,7 @@ def stored_meta(root: str | Path) -> dict[str, Any] | None:
         return None
     if not first.endswith(b"\n"):
         return None
-    event = json.loads(first)
-    return {k: v for k, v in event.items() if k not in ("event", "time")}
+    return Event.from_dict(json.loads(first)).meta
 
 
 class TrialStore:
@@ -89,12 +87,12 @@ class TrialStore:
         self.root.mkdir(parents=True, exist_ok=True)
         self.path = self.root / JOURNAL
         self._lock = FileLock(str(self.root / "journal.lock"), timeout=lock_timeout)
-        self._events: list[dict[str, Any]] = []  # parsed journal lines (see read)
+        self._events: list[Event] = []  # parsed journal lines (see read)
         self._offset = 0  # bytes of the journal parsed into _events
         self._inode: int | None = None
         self._folded: dict[int, Trial] = {}  # trials folded from the first _fold_n events
         self._fold_n = 0
-        self._fold_last: dict[str, Any] | None = None
+        self._fold_last: Event | None = None
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -103,7 +101,7 @@ class TrialStore:
             yield
 
     # --- low-level journal ---------------------------------------------------------------------
-    def read(self, start: int = 0) -> list[dict[str, Any]]:
+    def read(self, start: int = 0) -> list[Event]:
         """Events from index ``start`` on; a torn last line (a crashed writer) is ignored.
 
         Parsed events are cached: a read parses only the lines appended since the last one
@@ -122,7 +120,7 @@ class TrialStore:
                 fh.seek(self._offset)
                 tail = fh.read()
             complete = tail[: tail.rfind(b"\n") + 1]  # a torn tail is left for a later read
-            self._events.extend(json.loads(raw) for raw in complete.splitlines())
+            self._events.extend(Event.from_dict(json.loads(raw)) for raw in complete.splitlines())
             self._offset += len(complete)
         return self._events[start:]
 
@@ -136,14 +134,12 @@ class TrialStore:
                 fh.flush()
                 os.fsync(fh.fileno())
 
-    def append(self, *events: dict[str, Any]) -> None:
-        """Append events durably (takes the lock)."""
+    def append(self, *events: Event) -> None:
+        """Append events durably (takes the lock); an event without a time is stamped now."""
         with self.locked():
             self._repair()
             lines = b"".join(
-                json.dumps(plain({**e, "time": e.get("time", time.time())})).encode()
-                + b"\n"
-                for e in events
+                json.dumps(plain(_stamped(e).to_dict())).encode() + b"\n" for e in events
             )
             with open(self.path, "ab") as fh:
                 fh.write(lines)
@@ -164,13 +160,13 @@ class TrialStore:
             events = self.read()
             wanted = json.loads(json.dumps(plain(meta)))
             if events:
-                stored = {k: v for k, v in events[0].items() if k not in ("event", "time")}
+                stored = events[0].meta
                 if stored == wanted:
                     return None
                 if on_change != "new":
                     raise SettingsChanged(self.root, stored, wanted)
             kept = self._archive() if events else None
-            self.append({"event": "meta", **meta})
+            self.append(Event("meta", meta=meta))
             return kept
 
     def _archive(self) -> Path:
@@ -184,11 +180,17 @@ class TrialStore:
         return dest
 
     def meta(self) -> dict[str, Any]:
+        """The settings this search was started with (empty before it starts)."""
         events = self.read(0)
-        return events[0] if events else {}
+        return events[0].meta if events else {}
+
+    def started_at(self) -> float | None:
+        """When this search was started (its meta event's time)."""
+        events = self.read(0)
+        return events[0].time if events else None
 
     # --- folding -------------------------------------------------------------------------------
-    def trials(self, events: list[dict[str, Any]] | None = None) -> dict[int, Trial]:
+    def trials(self, events: list[Event] | None = None) -> dict[int, Trial]:
         """All trials by id, folded from the journal (or from ``events``, a list from ``read``).
 
         The fold is cached like the parsed events: a call folds only events it has not seen
@@ -219,31 +221,34 @@ class TrialStore:
         return pd.DataFrame(rows)
 
 
-def _fold(trials: dict[int, Trial], event: dict[str, Any]) -> None:
+def _stamped(event: Event) -> Event:
+    return event if event.time is not None else replace(event, time=time.time())
+
+
+def _fold(trials: dict[int, Trial], event: Event) -> None:
     """Apply one journal event to ``trials`` (new Trial objects, never changed in place)."""
-    kind = event["event"]
-    if kind == "ask":
-        s = Suggestion.from_dict(event["suggestion"])
+    if event.kind == "ask" and event.suggestion is not None:
+        s = event.suggestion
         trials[s.trial_id] = Trial(
             trial_id=s.trial_id,
             config=s.config,
             fidelity=s.fidelity,
-            parent=event.get("parent", s.parent),
-            worker=event["worker"],
-            asked_at=event["time"],
+            parent=event.parent,
+            worker=str(event.worker),
+            asked_at=float(event.time or 0.0),
             info=s.info,
         )
-    elif kind == "reissue":
-        trials[event["trial_id"]] = replace(trials[event["trial_id"]], worker=event["worker"])
-    elif kind == "tell":
-        trial = trials[event["trial_id"]]
+    elif event.kind == "reissue" and event.trial_id is not None:
+        trials[event.trial_id] = replace(trials[event.trial_id], worker=str(event.worker))
+    elif event.kind == "tell" and event.trial_id is not None and event.result is not None:
+        trial = trials[event.trial_id]
         if trial.status != "pending":
             return  # a duplicate tell (crash between tell and bookkeeping) is ignored
-        r = Result.from_dict(event["result"])
+        r = event.result
         trials[trial.trial_id] = replace(
             trial, status=r.status, objective=r.objective, epochs_trained=r.epochs_trained,
             cost_seconds=r.cost, stop_reason=r.stop_reason, curve=r.curve, metrics=r.metrics,
-            finished_at=event["time"],
+            finished_at=event.time,
         )  # fmt: skip
 
 
