@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from hpotext.data.info import SplitFiles
-from hpotext.data.steps import prepare, sample_rows, subset
+from hpotext.data.split import sample_rows
+from hpotext.data.steps import prepare, subset
 from hpotext.data.text import Vocab
 from hpotext.errors import ConfigError
 from hpotext.final import retrain as retrain_mod

@@ -14,8 +14,9 @@ import pytest
 import yaml
 
 from hpotext.errors import ConfigError
-from hpotext.proxy.steps import proxy_budget, proxy_run
+from hpotext.proxy.steps import proxy_run
 from hpotext.proxy.steps import proxy_surrogate as fit_surrogate
+from hpotext.proxy.surrogate import proxy_budget
 from hpotext.selection.rule import chosen_optimizer
 from hpotext.selection.steps import select_optimizer
 from hpotext.workflow.config import split_optimizers

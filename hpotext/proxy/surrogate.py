@@ -206,3 +206,10 @@ class Surrogate:
         if not isinstance(obj, cls):
             raise StaleFileError(f"{path} does not hold a Surrogate; delete it and fit it again")
         return obj
+
+def proxy_budget(table: pd.DataFrame, evaluations: float) -> float:
+    """Simulated seconds worth ``evaluations`` full-fidelity proxy evaluations (median config)."""
+    per_config = table.groupby("config_id")["epoch_seconds"].sum(min_count=1).dropna()
+    if per_config.empty:
+        raise ConfigError("the proxy table has no timed epoch; check the proxy_table log")
+    return float(evaluations * per_config.median())
