@@ -322,3 +322,10 @@ def test_events_keep_the_journal_format(tmp_path):
         fh.write(json.dumps({"event": "pause", "time": 4.0}) + "\n")
     with pytest.raises(StaleFileError, match="not one of meta, session, ask"):
         TrialStore(tmp_path).read()
+
+
+def test_budget_from_the_config_section():
+    assert Budget.from_dict({"kind": "seconds", "amount": 90}) == Budget("seconds", 90.0)
+    assert Budget.from_dict({}).kind == "epochs"  # the schema's default
+    with pytest.raises(ConfigError, match="search.budget.kind"):
+        Budget.from_dict({"kind": "minutes", "amount": 3})

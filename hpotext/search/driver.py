@@ -17,17 +17,19 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from hpotext.errors import ReplayError, SearchError
 from hpotext.optimizers.base import Optimizer
 from hpotext.optimizers.records import Result, Suggestion, Trial
+from hpotext.schema import checked, limit
 from hpotext.search.events import Event
 from hpotext.search.store import TrialStore
 
 log = logging.getLogger(__name__)
 
 
-BUDGET_KINDS = ("epochs", "seconds", "evaluations")
+BUDGET_KINDS = limit("search.budget.kind").choices
 # run_trial(suggestion, parent_checkpoint or None, own checkpoint dir) -> Result
 TrialFn = Callable[[Suggestion, Path | None, Path], Result]
 
@@ -42,6 +44,12 @@ class Budget:
 
     kind: str
     amount: float
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any] | None) -> Budget:
+        """The ``search.budget`` config section, checked against config/schema.yaml."""
+        values = checked("search.budget", raw)
+        return cls(str(values["kind"]), float(values["amount"]))
 
     def used(
         self, trials: dict[int, Trial], events: list[Event], max_epochs: int

@@ -66,8 +66,7 @@ def search(
         options["hurdles"] = list(options.get("hurdles") or []) + hurdles
         log.info("RUSH hurdles from %s: %s", ", ".join(hurdle_paths), hurdles)
     space = space_mod.load(space_path)
-    if budget["kind"] not in ("epochs", "seconds", "evaluations"):
-        raise ConfigError("search.budget.kind must be epochs, seconds or evaluations")
+    search_budget = Budget.from_dict(budget)  # a bad budget stops before the store is opened
     store = TrialStore(store_dir)
     digest = data_digest(*files.training())
     meta = search_meta(space, optimizer, seed, base_train, max_len, digest)
@@ -87,7 +86,7 @@ def search(
         store,
         opt,
         worker,
-        Budget(budget["kind"], float(budget["amount"])),
+        search_budget,
         max_epochs=space.fidelity.max,
         eta=space.fidelity.eta,
         peers=tuple(workers),
