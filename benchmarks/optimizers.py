@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.common import fixed_hash_seed, machine, save_figure  # noqa: E402
 from hpotext.data import steps as pipeline
 from hpotext.data.datasets import dataset_names
+from hpotext.data.info import SplitFiles  # noqa: E402
 from hpotext.data.steps import fetch  # noqa: E402
 from hpotext.optimizers import OPTIMIZERS  # noqa: E402
 from hpotext.proxy.steps import proxy_run
@@ -88,9 +89,9 @@ def bench(dataset: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     st.run("subset", pipeline.subset, str(d / "train.parquet"), subset, frac, seed)
     table_settings = {k: cfg["proxy"][k] for k in TABLE_KEYS}
     table, space = str(work / "table.parquet"), cfg["search"]["space"]
-    st.run("proxy table", build_table, space, subset, str(d / "val.parquet"),
-           str(d / "vocab.json"), str(d / "dataset.json"), table_settings, cfg["train"],
-           table)  # fmt: skip
+    files = SplitFiles(subset, str(d / "val.parquet"), str(d / "vocab.json"),
+                       str(d / "dataset.json"))  # fmt: skip
+    st.run("proxy table", build_table, space, files, table_settings, cfg["train"], table)
     model, quality_path = str(work / "surrogate.pkl"), str(work / "quality.json")
     # the committed tables replay on simulated seconds (the study's default cost is epochs)
     quality = st.run("surrogate", fit_surrogate, table, space, table_settings,

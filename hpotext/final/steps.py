@@ -29,7 +29,6 @@ from hpotext.train.setup import (
 log = logging.getLogger(__name__)
 
 
-log = logging.getLogger(__name__)
 
 
 def tfidf(
@@ -105,7 +104,9 @@ def retrain(
     device = default_device()
 
     def batch_size_for(model: ModelConfig) -> int:
-        return find_batch_size(model.family, model.hparams, data, device)
+        size = find_batch_size(model.family, model.hparams, data, device)
+        log.info("batch_size auto -> %d on %s", size, device)
+        return size
 
     model, cfg = training_setup(space, config, base_train, batch_size_for)
     train_to_full(data, model, cfg, seed, model_out, curve_out, work_dir, device)

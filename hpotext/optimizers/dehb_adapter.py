@@ -1,6 +1,6 @@
 """DEHB 0.1.2 behind the ask/tell ``Optimizer`` Protocol.
 
-DEHB runs over the ConfigSpace version of the space (``space_convert.to_configspace``, family
+DEHB runs over the ConfigSpace version of the space (``optimizers._convert.to_configspace``, family
 children conditioned on ``model``) with the space's epochs fidelity, one worker and no Dask.
 DEHB is deterministic given its seed: it draws only from its own ``numpy.random.Generator`` and
 the seeded ConfigurationSpace (never numpy's global generator), so a fresh instance that repeats

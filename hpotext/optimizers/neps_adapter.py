@@ -161,7 +161,9 @@ class PriorBandOptimizer:
 
         neps_id = str(suggestion.info["neps_id"])
         if neps_id in self._trials:
-            raise RuntimeError(f"priorband: NePS id {neps_id} was asked twice")
+            raise ReplayError(
+                f"priorband: NePS id {neps_id} was asked twice; the journal is not this search's"
+            )
         config: Mapping[str, Any] = dict(suggestion.info["neps_config"])
         previous = suggestion.info.get("neps_previous")
         trial = Trial.new(

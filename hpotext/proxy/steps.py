@@ -116,7 +116,6 @@ def proxy_table_shard(
     partial.unlink(missing_ok=True)
 
 
-log = logging.getLogger(__name__)
 
 
 POOR_SPEARMAN = 0.5  # below this rank correlation the surrogate's ordering is not trusted

@@ -79,7 +79,7 @@ class Surrogate:
 
     @classmethod
     def fit(cls, table: pd.DataFrame, space: Space, seed: int = 0) -> Surrogate:
-        """Fit both forests on a proxy table (columns as ``build_table`` writes them)."""
+        """Fit both forests on a proxy table (columns as ``proxy_table_shard`` writes them)."""
         table = check_table(table)
         table = table.assign(val_error=table.val_error.astype(float).fillna(1.0).clip(0.0, 1.0))
         timed = table[np.isfinite(table.epoch_seconds.astype(float)) & (table.epoch_seconds > 0)]

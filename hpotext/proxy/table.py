@@ -2,10 +2,11 @@
 
 The proxy shrinks the real problem: a stratified slice of ``rows`` rows of the search subset,
 sequences cut to ``max_len`` tokens, at most ``max_epochs`` epochs (the fidelity of
-``proxy_space``) and layer widths capped at ``width_cap``. ``build_table`` trains ``configs``
+``proxy_space``) and layer widths capped at ``width_cap``. Each ``proxy_table_shard`` job
+(hpotext.proxy.steps) trains its share of ``configs``
 space-filling and prior-centred configs (``sample_configs``) of that proxy space from scratch to
 its maximum fidelity and writes one row per (config, epoch). ``hpotext.proxy.surrogate`` fits a
-surrogate to the table and simulates optimizer runs on it; its public names are re-exported here.
+surrogate to the table and hpotext.proxy.replay simulates optimizer runs on it.
 
 A config that fails or diverges keeps its ``status`` and gets ``val_error`` = 1.0 (the worst
 possible error) at every epoch, so the surrogate learns that its region is bad; its

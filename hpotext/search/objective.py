@@ -56,6 +56,7 @@ class TrialRunner:
         key = canonical_json(model.to_dict())
         if key not in self._batch_cache:
             self._batch_cache[key] = self.batch_size_for(model) if self.batch_size_for else 64
+            log.info("batch_size auto -> %d for %s", self._batch_cache[key], model.to_dict())
         return self._batch_cache[key]
 
     def train_config(self, config: dict[str, Any]) -> tuple[ModelConfig, TrainConfig]:

@@ -15,7 +15,7 @@ def derive_priors(trials_path: str, space_path: str, top_k: int, out: str) -> No
     """The derive_priors step: priors from this study's trials, for later studies."""
     space = space_mod.load(space_path)
     derived = priors.derive_priors(pd.read_parquet(trials_path), space, top_k, source=trials_path)
-    text = "# Priors derived from the top configs of a finished search (hpotext.space.priors).\n"
+    text = "# Priors derived from the top configs of a finished search (hpotext.priors).\n"
     write_text(out, text + yaml.safe_dump(plain(derived), sort_keys=False))
 
 

@@ -4,7 +4,6 @@ takes (:func:`training_setup`), and the largest batch size that fits (train.batc
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -21,7 +20,6 @@ from hpotext.train.records import TrainData
 if TYPE_CHECKING:
     from hpotext.space.core import Space
 
-log = logging.getLogger(__name__)
 
 
 def encode_split(
@@ -72,7 +70,6 @@ def training_setup(
     raw = {**base_train, **train_hp, "epochs": space.fidelity.max}
     if raw.get("batch_size") == "auto":
         raw["batch_size"] = batch_size_for(model) if batch_size_for else 64
-        log.info("batch_size auto -> %d for %s", raw["batch_size"], family)
     return model, TrainConfig.from_dict(raw)
 
 

@@ -1,10 +1,10 @@
-"""What every figure shares: matplotlib's Agg backend and saving a PNG."""
+"""What every figure shares: saving it as a PNG (the package sets the Agg backend)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 
 def save(fig: plt.Figure, path: str | Path) -> None:

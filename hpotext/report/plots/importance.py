@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-from hpotext.report.marginals import Marginal  # noqa: E402
-from hpotext.report.plots.base import save  # noqa: E402
-
-matplotlib.use("Agg")
+from hpotext.report.marginals import Marginal
+from hpotext.report.plots.base import save
 
 
 def importance_bars(frame: pd.DataFrame, path: str | Path, title: str = "") -> None:

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
 from hpotext.report.plots.base import save
-
-matplotlib.use("Agg")
-
 
 STATUS_MARKERS = {"completed": "o", "stopped": "v", "failed": "x", "diverged": "x"}
 

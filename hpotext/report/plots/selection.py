@@ -5,14 +5,11 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import matplotlib
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-from hpotext.report.plots.base import save  # noqa: E402
-
-matplotlib.use("Agg")
+from hpotext.report.plots.base import save
 
 
 def anytime_plot(
