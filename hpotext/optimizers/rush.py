@@ -29,10 +29,6 @@ from hpotext.space.core import Space
 BASES = ("hyperband", "successive_halving")
 
 
-def _key(config: dict[str, Any]) -> str:
-    return canonical_json(config)
-
-
 class RUSH(SuccessiveHalving):
     """RUSH over Hyperband (``base: hyperband``, the default) or successive halving.
 
@@ -76,7 +72,7 @@ class RUSH(SuccessiveHalving):
                     f"optimizer rush: hurdles[{i}] is not a config of this search space ({err}); "
                     "earlier tasks must search the same space"
                 ) from None
-            unique.setdefault(_key(config), dict(config))
+            unique.setdefault(canonical_json(config), dict(config))
         self.hurdles = list(unique.values())
         self.thresholds: dict[int, float] = {}  # rung index -> the best hurdle's objective
         self._hurdle_rung = 0

@@ -13,9 +13,10 @@ import numpy as np
 import pandas as pd
 
 from hpotext.errors import ConfigError
+from hpotext.io import canonical_json
 from hpotext.optimizers import make_optimizer
 from hpotext.optimizers.records import Result, Suggestion
-from hpotext.proxy.surrogate import Surrogate, canonical, check_table
+from hpotext.proxy.surrogate import Surrogate, check_table
 from hpotext.proxy.trajectory import TRAJECTORY, Incumbent, better_incumbent
 from hpotext.space.core import Space
 
@@ -57,7 +58,7 @@ class SurrogateBenchmark:
         self.noise, self.cost = noise, cost
 
     def _rng(self, config: dict[str, Any], epoch: int) -> np.random.Generator:
-        text = json.dumps([self.seed, canonical(config), int(epoch)])
+        text = json.dumps([self.seed, canonical_json(config), int(epoch)])
         return np.random.default_rng(int(hashlib.sha256(text.encode()).hexdigest()[:16], 16))
 
     def observed(self, config: dict[str, Any], epoch: int) -> float:
@@ -121,7 +122,7 @@ def run_optimizer(
         s = optimizer.ask()
         if s is None:  # one worker: nothing is pending, so nothing will ever come
             break
-        key = canonical(s.config)
+        key = canonical_json(s.config)
         if s.parent is not None and s.parent in fidelity_of:
             start = fidelity_of[s.parent]
         else:

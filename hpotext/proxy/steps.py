@@ -17,10 +17,10 @@ import pandas as pd
 
 from hpotext import space as space_mod
 from hpotext.data.info import SplitFiles
-from hpotext.io import read_json, write_json, write_parquet
+from hpotext.io import canonical_json, read_json, write_json, write_parquet
 from hpotext.optimizers.records import Suggestion
 from hpotext.proxy.settings import ProxySettings, proxy_space
-from hpotext.proxy.surrogate import canonical, proxy_budget
+from hpotext.proxy.surrogate import proxy_budget
 from hpotext.proxy.table import (
     EpochSeconds,
     append_partial,
@@ -73,7 +73,7 @@ def proxy_table_shard(
     kinds = {hp.key: column_kind(hp) for hp in space.hyperparameters}
     partial = partial_path(out_path)
     partial.parent.mkdir(parents=True, exist_ok=True)
-    done = read_partial(partial, {i: canonical(c) for i, c in enumerate(configs)})
+    done = read_partial(partial, {i: canonical_json(c) for i, c in enumerate(configs)})
     if done:
         log.info("resuming: %d proxy configs already trained (%s)", len(done), partial)
     rows: list[dict[str, Any]] = []
@@ -92,7 +92,7 @@ def proxy_table_shard(
             seconds = list(timer.seconds)
             mean = float(np.mean(seconds)) if seconds else math.nan
             seconds += [mean] * (len(errors) - len(seconds))
-            text = canonical(config)
+            text = canonical_json(config)
             base = {
                 "config_id": i,
                 "model": str(config.get(MODEL, space.fixed.get(MODEL))),

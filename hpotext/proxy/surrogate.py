@@ -25,11 +25,6 @@ COLUMNS = ("config_id", "config", "epoch", "val_error", "epoch_seconds")
 
 
 # --- configs on the unit cube --------------------------------------------------------------------
-def canonical(config: dict[str, Any]) -> str:
-    """A config as sorted-key JSON (tuples become lists): equal configs give equal strings."""
-    return canonical_json(config)
-
-
 def _forest(seed: int) -> RandomForestRegressor:
     return RandomForestRegressor(
         n_estimators=TREES, min_samples_leaf=MIN_LEAF, random_state=seed, n_jobs=1
@@ -103,7 +98,7 @@ class Surrogate:
 
     def curve(self, config: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         """(mean, std) of the predicted error at epochs 1..max_epoch (cached per config)."""
-        key = canonical(config)
+        key = canonical_json(config)
         if key not in self._curves:
             base = features(self.space, config)
             x = np.array([base + [float(e)] for e in range(1, self.max_epoch + 1)])
@@ -130,7 +125,7 @@ class Surrogate:
 
     def epoch_seconds(self, config: dict[str, Any]) -> float:
         """Predicted seconds one epoch of ``config`` takes (as measured on the proxy)."""
-        key = canonical(config)
+        key = canonical_json(config)
         if key not in self._seconds:
             x = np.array([features(self.space, config)])
             self._seconds[key] = float(np.exp(self.time_model.predict(x)[0]))

@@ -28,8 +28,8 @@ import numpy as np
 from hpotext.data.info import DatasetInfo, SplitFiles, load_split
 from hpotext.data.split import search_subset
 from hpotext.errors import ConfigError
+from hpotext.io import canonical_json
 from hpotext.proxy.settings import is_number
-from hpotext.proxy.surrogate import canonical
 from hpotext.space.core import MODEL, Hyperparameter, Space
 from hpotext.space.encode import from_unit
 from hpotext.space.priors import sample_around_prior
@@ -76,7 +76,7 @@ def sample_configs(
 
     def add(config: dict[str, Any]) -> None:
         ordered = {hp.key: config[hp.key] for hp in space.hyperparameters if hp.key in config}
-        key = canonical(ordered)
+        key = canonical_json(ordered)
         if key not in seen and len(out) < n:
             space.validate(ordered)
             seen.add(key)
