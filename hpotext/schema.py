@@ -85,8 +85,9 @@ def limit(dotted: str) -> Limit:
         return Limit(choices=tuple(node["enum"]))
     if node.get("type") == "boolean":
         return Limit(choices=(True, False))
-    low, high = node.get("minimum", node.get("exclusiveMinimum")), node.get(
-        "maximum", node.get("exclusiveMaximum")
+    low, high = (
+        node.get("minimum", node.get("exclusiveMinimum")),
+        node.get("maximum", node.get("exclusiveMaximum")),
     )
     return Limit(
         low=low,

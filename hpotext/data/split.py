@@ -304,6 +304,7 @@ def prepare_dataset(
         log.warning("%s: %s", what, warning)
     return info
 
+
 def sample_rows(df: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
     """A stratified sample of ``n`` rows (all rows when n is 0 or at least the table size)."""
     from sklearn.model_selection import train_test_split  # only here: seconds to import

@@ -10,6 +10,7 @@ from hpotext.models.configs import BOE_POOLINGS, BoEConfig
 
 __all__ = ["BOE_POOLINGS", "BoEClassifier", "BoEConfig"]
 
+
 class BoEClassifier(nn.Module):
     """Average (or max) the token embeddings, then a linear or one-hidden-layer classifier."""
 

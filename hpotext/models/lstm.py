@@ -11,6 +11,7 @@ from hpotext.models.configs import LSTM_POOLINGS, LSTMConfig
 
 __all__ = ["LSTMClassifier", "LSTMConfig", "LSTM_POOLINGS"]
 
+
 class LSTMClassifier(nn.Module):
     """Embedding, dropout, (Bi)LSTM over packed sequences, pooling, dropout, linear layer."""
 

@@ -11,6 +11,7 @@ from hpotext.models.configs import TRANSFORMER_POOLINGS, TransformerConfig
 
 __all__ = ["TRANSFORMER_POOLINGS", "TransformerClassifier", "TransformerConfig"]
 
+
 class TransformerClassifier(nn.Module):
     """Token + learned position embeddings, pre-norm Transformer encoder, pooling, linear layer."""
 

@@ -116,10 +116,7 @@ def proxy_table_shard(
     partial.unlink(missing_ok=True)
 
 
-
-
 POOR_SPEARMAN = 0.5  # below this rank correlation the surrogate's ordering is not trusted
-
 
 
 def proxy_surrogate(

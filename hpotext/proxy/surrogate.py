@@ -202,6 +202,7 @@ class Surrogate:
             raise StaleFileError(f"{path} does not hold a Surrogate; delete it and fit it again")
         return obj
 
+
 def proxy_budget(table: pd.DataFrame, evaluations: float) -> float:
     """Simulated seconds worth ``evaluations`` full-fidelity proxy evaluations (median config)."""
     per_config = table.groupby("config_id")["epoch_seconds"].sum(min_count=1).dropna()

@@ -51,9 +51,7 @@ class Budget:
         values = checked("search.budget", raw)
         return cls(str(values["kind"]), float(values["amount"]))
 
-    def used(
-        self, trials: dict[int, Trial], events: list[Event], max_epochs: int
-    ) -> float:
+    def used(self, trials: dict[int, Trial], events: list[Event], max_epochs: int) -> float:
         if self.kind == "seconds":
             return wall_seconds(events, now=time.time())
         epochs = sum(t.epochs_trained for t in trials.values())
