@@ -21,7 +21,7 @@ from hpotext.errors import ConfigError
 class Limit:
     """The values one setting accepts: one of ``choices``, or a number from ``low`` to ``high``
     (None: unbounded; inclusive unless ``low_open``/``high_open``), a whole one when ``whole``,
-    a non-empty list of such numbers when ``many``.
+    a non-empty list of such numbers when ``many``, or any non-empty string when ``text``.
 
     """
 
@@ -32,9 +32,12 @@ class Limit:
     whole: bool = False
     many: bool = False
     choices: tuple[Any, ...] = ()
+    text: bool = False
 
     def __str__(self) -> str:
         """In words, to follow 'must be': 'in [0, 1)', '> 0', 'a whole number >= 1', ..."""
+        if self.text:
+            return "a non-empty string"
         if self.choices:
             if _is_flag(self.choices):
                 return "true or false"
@@ -56,6 +59,10 @@ class Limit:
     def parse(self, value: object) -> Any:
         """``value`` as training takes it (128.0 -> 128, 'true' -> True, '3,4' -> (3, 4));
         ValueError when this limit does not allow it."""
+        if self.text:
+            if isinstance(value, str) and value.strip():
+                return value
+            raise ValueError(value)
         if self.many:
             items = _items(value)
             if not items:
@@ -128,3 +135,4 @@ def check_fields(owner: str, config: Any, limits: dict[str, Limit]) -> None:
 
 WHOLE = Limit(1, whole=True)
 FRACTION = Limit(0, 1, high_open=True)  # [0, 1): dropout, token_drop, label smoothing, warm-up
+TEXT = Limit(text=True)

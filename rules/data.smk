@@ -16,7 +16,7 @@ rule fetch:
         "../scripts/fetch.py"
 
 
-# A shipped pretrained encoder's model folder (hpotext/models/encoders.py), like the datasets.
+# A shipped pretrained encoder's model folder (hpotext/models/weights.py), like the datasets.
 rule fetch_encoder:
     output:
         folder=directory("resources/models/{encoder}"),

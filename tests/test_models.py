@@ -1,4 +1,5 @@
-"""Behavioural tests for the model registry and the four architectures."""
+"""Behavioural tests for the model registry and the four from-scratch architectures (the
+pretrained encoder has tests/test_encoder.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from hpotext.models import (
     make_config,
     model_names,
 )
+from hpotext.models.configs import PREPROCESSING
 
 VOCAB = 20
 CLASSES = 3
@@ -38,6 +40,7 @@ VARIANTS: list[tuple[str, dict[str, object]]] = [(name, SMALL[name]) for name in
     ("lstm", {"embed_dim": 16, "hidden_dim": 16, "bidirectional": False}),
     ("transformer", {"embed_dim": 16, "num_heads": 2, "ff_dim": 32, "pooling": "cls"}),
 ]
+SCRATCH = [name for name in model_names() if PREPROCESSING[name] == "vocab"]
 VARIANT_IDS = [f"{name}-{'-'.join(f'{k}={v}' for k, v in hp.items())}" for name, hp in VARIANTS]
 
 
@@ -74,8 +77,8 @@ def mixed_batch() -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def test_registry_covers_all_models() -> None:
-    assert model_names() == ["boe", "cnn", "lstm", "transformer"]
-    assert set(SMALL) == set(model_names()) == set(MODULES)
+    assert model_names() == ["boe", "cnn", "encoder", "lstm", "transformer"]
+    assert set(SMALL) == set(SCRATCH) and set(model_names()) == set(MODULES)
 
 
 @pytest.mark.parametrize(("name", "hparams"), VARIANTS, ids=VARIANT_IDS)
@@ -134,7 +137,7 @@ def toy_task(n: int = 48, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, to
     return tokens, lengths, labels
 
 
-@pytest.mark.parametrize("name", model_names())
+@pytest.mark.parametrize("name", SCRATCH)
 def test_learns_toy_task(name: str) -> None:
     tokens, lengths, labels = toy_task()
     model = build(name, {**SMALL[name], "dropout": 0.0}, seed=1, num_classes=2)
@@ -197,7 +200,7 @@ def test_hyperparameters_lists_tunable_fields_only() -> None:
     assert cnn["num_filters"] == 100
     assert cnn["embed_dim"] == 128
     assert cnn["kernel_sizes"] == (3, 4, 5)
-    for name in model_names():
+    for name in SCRATCH:
         params = hyperparameters(name)
         assert {"embed_dim", "dropout"} <= set(params)
         assert not {"vocab_size", "num_classes", "max_positions"} & set(params)

@@ -90,12 +90,16 @@ def load_split(path: str | Path) -> pd.DataFrame:
 @dataclass(frozen=True)
 class SplitFiles:
     """The prepared files a training step reads: the split it trains on (``train``: the train
-    split, or the search subset), the validation split, the vocabulary and dataset.json."""
+    split, or the search subset), the validation split, the vocabulary and dataset.json; for the
+    pretrained encoder family, the ``encoder`` model folder (or cached hub id) and the folders
+    of the frozen bottom's cached states of the train and val splits (``features``)."""
 
     train: str
     val: str
     vocab: str
     info: str
+    encoder: str | None = None
+    features: tuple[str, str] | None = None
 
     def training(self) -> tuple[str, str, str]:
         """The files whose content a search's trials depend on (the data digest's inputs)."""

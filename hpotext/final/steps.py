@@ -13,22 +13,21 @@ import numpy as np
 from hpotext import space as space_mod
 from hpotext.data import info as data_mod
 from hpotext.data.info import SplitFiles
-from hpotext.data.text import Vocab, tokenize
+from hpotext.data.text import tokenize
 from hpotext.final.retrain import train_to_full
 from hpotext.io import read_json, write_json
+from hpotext.train.checkpoint import checkpoint_model
 from hpotext.train.loop import default_device, load_model
 from hpotext.train.metrics import predict, report
 from hpotext.train.setup import (
     ModelConfig,
-    encode_split,
+    Preprocess,
+    TrainInputs,
     find_batch_size,
-    load_train_data,
     training_setup,
 )
 
 log = logging.getLogger(__name__)
-
-
 
 
 def tfidf(
@@ -71,15 +70,24 @@ def evaluate(
     info_path: str,
     max_len: int,
     out_path: str,
+    encoder: str | None = None,
 ) -> dict[str, Any]:
-    """Test-split accuracy, macro-F1, per-class report and confusion matrix of a trained model."""
-    vocab = Vocab.load(vocab_path)
-    classes = data_mod.DatasetInfo.from_json(info_path).classes
-    ids, labels = encode_split(test_path, vocab, classes, max_len)
+    """Test-split accuracy, macro-F1, per-class report and confusion matrix of a trained model
+    (``encoder``: the encoder.name folder, for the pretrained encoder family)."""
     device = default_device()
-    model, epoch = load_model(model_path, len(vocab), len(classes), max_len, device)
+    saved = checkpoint_model(model_path)
+    prep = Preprocess(vocab_path, info_path, max_len, encoder)
+    ids, labels = prep.encode(test_path, saved)
+    model, epoch = load_model(
+        model_path,
+        prep.vocab_size(saved),
+        len(prep.classes),
+        prep.max_len(saved),
+        device,
+        pretrained=encoder,
+    )
     pred = predict(model, ids, labels, 256, device)
-    metrics = report(pred.labels, pred.predicted, classes)
+    metrics = report(pred.labels, pred.predicted, prep.classes)
     metrics["epoch"] = epoch
     write_json(metrics, out_path)
     log.info("test accuracy %.4f, macro-F1 %.4f", metrics["accuracy"], metrics["macro_f1"])
@@ -100,13 +108,13 @@ def retrain(
     """Train a config (tuned or default) on the full train split at the maximum fidelity."""
     space = space_mod.load(space_path)
     config = read_json(config_path)["config"]
-    data = load_train_data(files, max_len)
+    data = TrainInputs(files, max_len)
     device = default_device()
 
     def batch_size_for(model: ModelConfig) -> int:
-        size = find_batch_size(model.family, model.hparams, data, device)
+        size = find_batch_size(model.family, model.hparams, data.for_model(model), device)
         log.info("batch_size auto -> %d on %s", size, device)
         return size
 
     model, cfg = training_setup(space, config, base_train, batch_size_for)
-    train_to_full(data, model, cfg, seed, model_out, curve_out, work_dir, device)
+    train_to_full(data.for_model(model), model, cfg, seed, model_out, curve_out, work_dir, device)

@@ -33,6 +33,7 @@ MODULES: dict[str, tuple[str, str]] = {
     "cnn": ("hpotext.models.cnn", "CNNClassifier"),
     "lstm": ("hpotext.models.lstm", "LSTMClassifier"),
     "transformer": ("hpotext.models.transformer", "TransformerClassifier"),
+    "encoder": ("hpotext.models.encoder", "EncoderClassifier"),
 }
 
 
@@ -45,9 +46,15 @@ def module_class(name: str) -> type[nn.Module]:
 
 
 def make_config(
-    name: str, vocab_size: int, num_classes: int, max_len: int, **hparams: object
+    name: str,
+    vocab_size: int,
+    num_classes: int,
+    max_len: int,
+    pretrained: str | None = None,
+    **hparams: object,
 ) -> object:
-    """Validated config for model ``name``; ``max_len`` becomes the transformer's max_positions."""
+    """Validated config for model ``name``; ``max_len`` becomes the transformer's max_positions,
+    ``pretrained`` (the encoder.name folder) the encoder's weights."""
     config_cls = config_class(name)
     valid = hyperparameters(name)
     for key in hparams:
@@ -57,16 +64,29 @@ def make_config(
                 f"valid ones: {', '.join(sorted(valid))}"
             )
     data: dict[str, object] = {"vocab_size": vocab_size, "num_classes": num_classes}
-    if "max_positions" in {field.name for field in dataclasses.fields(config_cls)}:
+    names = {field.name for field in dataclasses.fields(config_cls)}
+    if "max_positions" in names:
         data["max_positions"] = max_len
+    if "max_len" in names and "max_len" not in hparams:  # the encoder's, as the data was cut
+        data["max_len"] = max_len
+    if "pretrained" in names:
+        if pretrained is None:
+            raise ConfigError(f"model {name!r} needs a pretrained encoder; set encoder.name")
+        data["pretrained"] = pretrained
     return config_cls(**data, **hparams)
 
 
 def build_model(
-    name: str, vocab_size: int, num_classes: int, max_len: int, **hparams: object
+    name: str,
+    vocab_size: int,
+    num_classes: int,
+    max_len: int,
+    pretrained: str | None = None,
+    **hparams: object,
 ) -> nn.Module:
     """Build model ``name`` from data sizes and hyperparameters (see ``make_config``)."""
-    return module_class(name)(make_config(name, vocab_size, num_classes, max_len, **hparams))
+    cfg = make_config(name, vocab_size, num_classes, max_len, pretrained, **hparams)
+    return module_class(name)(cfg)
 
 
 def count_parameters(model: nn.Module) -> int:

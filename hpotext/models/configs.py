@@ -11,7 +11,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from hpotext.errors import ConfigError
-from hpotext.limits import FRACTION, WHOLE, Limit, check, check_fields
+from hpotext.limits import FRACTION, TEXT, WHOLE, Limit, check, check_fields
 
 BOE_POOLINGS = ("mean", "max", "meanmax")
 
@@ -105,11 +105,40 @@ class TransformerConfig:
             )
 
 
+ENCODER_POOLINGS = ("mean", "cls")
+
+
+@dataclass
+class EncoderConfig:
+    """Hyperparameters of the pretrained encoder classifier (hpotext.models.encoder).
+
+    ``pretrained`` (from the data, not the search) is the model folder or hub id of
+    ``encoder.name``; ``vocab_size`` is its tokenizer's. ``max_len`` is the number of WordPiece
+    tokens kept per text, [CLS] and [SEP] not counted. ``train_layers`` is how many of the top
+    transformer layers train: 0 trains only the head on the frozen encoder, a value at or above
+    the encoder's depth trains every layer and the embeddings (a full fine-tune).
+    ``layer_decay`` scales the learning rate by this factor per layer below the top (1: one rate).
+    """
+
+    vocab_size: int
+    num_classes: int
+    pretrained: str
+    max_len: int = 64
+    train_layers: int = 2
+    pooling: str = "mean"
+    dropout: float = 0.1  # before the classification head
+    layer_decay: float = 1.0
+
+    def __post_init__(self) -> None:
+        check_fields("encoder", self, limits_of("encoder"))
+
+
 # Fields every model config takes from the data, not from the search.
 DATA_LIMITS = {
     "vocab_size": Limit(2, whole=True),
     "num_classes": Limit(2, whole=True),
     "max_positions": WHOLE,
+    "pretrained": TEXT,
 }
 
 
@@ -143,6 +172,13 @@ MODEL_LIMITS: dict[str, dict[str, Limit]] = {
         "ff_dim": WHOLE,
         "pooling": Limit(choices=TRANSFORMER_POOLINGS),
     },
+    "encoder": {
+        "max_len": WHOLE,  # and, with [CLS] and [SEP], within the encoder's positions
+        "train_layers": Limit(0, whole=True),
+        "pooling": Limit(choices=ENCODER_POOLINGS),
+        "dropout": FRACTION,
+        "layer_decay": Limit(0, 1, low_open=True),
+    },
 }
 
 
@@ -151,11 +187,21 @@ CONFIGS: dict[str, type] = {
     "cnn": CNNConfig,
     "lstm": LSTMConfig,
     "transformer": TransformerConfig,
+    "encoder": EncoderConfig,
 }
 
+# How each family's texts become token ids: the study vocabulary (vocab.json, built by the
+# prepare rule) or the pretrained encoder's own tokenizer (the encoder.name folder).
+PREPROCESSING: dict[str, str] = {
+    "boe": "vocab",
+    "cnn": "vocab",
+    "lstm": "vocab",
+    "transformer": "vocab",
+    "encoder": "tokenizer",
+}
 
 # Config fields set from the data, not tuned.
-DATA_FIELDS = ("vocab_size", "num_classes", "max_positions")
+DATA_FIELDS = ("vocab_size", "num_classes", "max_positions", "pretrained")
 
 
 def limits_of(family: str) -> dict[str, Limit]:

@@ -16,7 +16,7 @@ from hpotext.train.callbacks import Callback
 from hpotext.train.config import TrainConfig
 from hpotext.train.loop import train
 from hpotext.train.records import TrainData
-from hpotext.train.setup import BatchSizeFor, ModelConfig, training_setup
+from hpotext.train.setup import BatchSizeFor, ModelConfig, TrainInputs, training_setup
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,7 @@ class TrialRunner:
     Every trial uses the schedule of the maximum fidelity (``space.fidelity.max`` epochs), so a
     trial continued from its parent's checkpoint ends exactly where an uninterrupted run would.
     A trial interrupted mid-way (its worker was killed) continues from its own last checkpoint.
+    ``data`` is the encoded splits, or TrainInputs that encode them as each model family needs.
     The objective is the validation error (1 - accuracy) after the last epoch; any exception is
     recorded as a failed trial instead of stopping the search.
     """
@@ -38,7 +39,7 @@ class TrialRunner:
     def __init__(
         self,
         space: Space,
-        data: TrainData,
+        data: TrainData | TrainInputs,
         base_train: dict[str, Any],
         seed: int,
         device: torch.device,
@@ -72,7 +73,7 @@ class TrialRunner:
                 model.family,
                 model.hparams,
                 cfg,
-                self.data,
+                self.data.for_model(model),
                 epochs=s.fidelity,
                 seed=self.seed,
                 checkpoint_dir=own_dir,

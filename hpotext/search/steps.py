@@ -19,7 +19,7 @@ from hpotext.selection.rule import chosen_optimizer
 from hpotext.studies.sequence import hurdle_configs
 from hpotext.train.diagnosis import stoppers
 from hpotext.train.loop import default_device
-from hpotext.train.setup import ModelConfig, find_batch_size, load_train_data
+from hpotext.train.setup import ModelConfig, TrainInputs, find_batch_size
 
 log = logging.getLogger(__name__)
 
@@ -71,11 +71,11 @@ def search(
     digest = data_digest(*files.training())
     meta = search_meta(space, optimizer, seed, base_train, max_len, digest)
     open_search(store, meta, on_change)
-    data = load_train_data(files, max_len)
+    data = TrainInputs(files, max_len)
     device = default_device()
 
     def batch_size_for(model: ModelConfig) -> int:
-        return find_batch_size(model.family, model.hparams, data, device)
+        return find_batch_size(model.family, model.hparams, data.for_model(model), device)
 
     callbacks = stoppers(stopping, comparables(store))
     runner = TrialRunner(

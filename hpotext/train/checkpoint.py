@@ -14,12 +14,19 @@ import torch
 from hpotext.train.callbacks import Callback, TrainState
 from hpotext.train.config import TrainConfig
 from hpotext.train.records import EpochRecord
+from hpotext.train.setup import ModelConfig
 
 KEEP = ("all", "last", "best")  # which epochs' checkpoints a run keeps
 
 
 def checkpoint_path(directory: str | Path, epoch: int) -> Path:
     return Path(directory) / f"epoch{epoch:03d}.pt"
+
+
+def checkpoint_model(path: str | Path) -> ModelConfig:
+    """The model family and hyperparameters a checkpoint was trained with."""
+    ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    return ModelConfig(str(ckpt["model_name"]), dict(ckpt["model_hparams"]))
 
 
 def rng_state(gen: torch.Generator) -> dict[str, Any]:

@@ -47,15 +47,19 @@ def _lr_lambda(cfg: TrainConfig, steps_per_epoch: int) -> Any:
 
 
 def _make_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
+    """SGD or AdamW over the model's own parameter groups when it has them (the encoder's
+    layer-wise learning rates), else over all its parameters."""
+    groups = getattr(model, "parameter_groups", None)
+    params: Any = groups(cfg.lr, cfg.weight_decay) if groups else model.parameters()
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(
-            model.parameters(),
+            params,
             lr=cfg.lr,
             momentum=cfg.momentum,
             weight_decay=cfg.weight_decay,
             nesterov=cfg.momentum > 0,
         )
-    return torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
 
 def seed_everything(seed: int) -> None:
@@ -92,9 +96,7 @@ def train(
         raise ConfigError(f"checkpoint keep policy must be one of {KEEP}, got {keep!r}")
     device = device or default_device()
     seed_everything(seed)
-    model = models.build_model(
-        model_name, data.vocab_size, data.num_classes, data.max_len, **model_hparams
-    ).to(device)
+    model = build(model_name, model_hparams, data, device)
     optimizer = _make_optimizer(cfg, model)
     steps_per_epoch = math.ceil(len(data.train_ids) / cfg.batch_size)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(cfg, steps_per_epoch))
@@ -207,18 +209,41 @@ def _step(
     return float(loss.detach())
 
 
+def build(
+    model_name: str, model_hparams: dict[str, Any], data: TrainData, device: torch.device
+) -> nn.Module:
+    """The model for ``data`` on ``device``, reading the data's cached features if it has them."""
+    model = models.build_model(
+        model_name,
+        data.vocab_size,
+        data.num_classes,
+        data.max_len,
+        pretrained=data.pretrained,
+        **model_hparams,
+    ).to(device)
+    if data.features is not None:
+        model.attach_features(data.features)  # type: ignore[operator]
+    return model
+
+
 def load_model(
     checkpoint: str | Path,
     data_vocab_size: int,
     num_classes: int,
     max_len: int,
     device: torch.device | None = None,
+    pretrained: str | None = None,
 ) -> tuple[nn.Module, int]:
     """Rebuild the model stored in a checkpoint, in eval mode, and the epoch it was saved at."""
     device = device or default_device()
     ckpt = torch.load(checkpoint, map_location=device, weights_only=False)
     model = models.build_model(
-        ckpt["model_name"], data_vocab_size, num_classes, max_len, **ckpt["model_hparams"]
+        ckpt["model_name"],
+        data_vocab_size,
+        num_classes,
+        max_len,
+        pretrained=pretrained,
+        **ckpt["model_hparams"],
     ).to(device)
     model.load_state_dict(ckpt["model"])
     model.eval()

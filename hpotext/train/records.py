@@ -5,11 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hpotext.models.features import FeatureTable
 
 
 @dataclass
 class TrainData:
-    """Encoded splits: token id lists and class indices."""
+    """Encoded splits: token id lists and class indices, as one model family takes them.
+
+    For the pretrained encoder, ``pretrained`` is its folder and, when the frozen bottom's
+    states are cached, ``features`` holds them and the ids are rows of that table."""
 
     train_ids: Sequence[Sequence[int]]
     train_labels: Sequence[int]
@@ -18,6 +25,13 @@ class TrainData:
     vocab_size: int
     num_classes: int
     max_len: int
+    pretrained: str | None = None
+    features: FeatureTable | None = None
+
+    def for_model(self, model: object) -> TrainData:
+        """The data any model trains on: these ids (a :class:`hpotext.train.setup.TrainInputs`
+        instead encodes the splits as each model family takes them)."""
+        return self
 
 
 @dataclass

@@ -1,25 +1,30 @@
-"""Setting a trial or retraining up: encoded splits, the one merge of a config into what training
-takes (:func:`training_setup`), and the largest batch size that fits (train.batch_size: auto).
+"""Setting a trial or retraining up: the splits as each model family takes them
+(:class:`TrainInputs`), the one merge of a config into what training takes
+(:func:`training_setup`), and the largest batch size that fits (train.batch_size: auto).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
 
-from hpotext import models
 from hpotext.data import info as data_mod
 from hpotext.data.info import SplitFiles
 from hpotext.data.text import Vocab
+from hpotext.errors import ConfigError, StaleFileError
+from hpotext.models.configs import PREPROCESSING, hyperparameters
 from hpotext.train.config import TrainConfig
 from hpotext.train.records import TrainData
 
 if TYPE_CHECKING:
     from hpotext.space.core import Space
 
+log = logging.getLogger(__name__)
 
 
 def encode_split(
@@ -50,6 +55,145 @@ class ModelConfig:
         """``{"name": family, family: hparams}``, the shape a retraining's run.json records."""
         return {"name": self.family, self.family: dict(self.hparams)}
 
+    def setting(self, name: str) -> Any:
+        """Hyperparameter ``name`` as the model is built with it (its default if not set)."""
+        return self.hparams.get(name, hyperparameters(self.family)[name])
+
+
+def features_file(folder: str | Path, max_len: int, train_layers: int) -> Path:
+    """Where the features rule writes one (max_len, train_layers) table of a split."""
+    return Path(folder) / f"len{max_len}_top{train_layers}.pt"
+
+
+def features_meta(max_len: int, train_layers: int, texts: int) -> dict[str, object]:
+    """What a features table was computed for (checked when it is read)."""
+    return {"max_len": max_len, "train_layers": train_layers, "texts": texts}
+
+
+class Preprocess:
+    """How texts become ids for each model family: the study vocabulary (cut to ``max_len``,
+    text.max_len) or, for the pretrained encoder, its own tokenizer at the model's max_len."""
+
+    def __init__(self, vocab: str, info: str, max_len: int, encoder: str | None = None) -> None:
+        self.vocab_path, self.encoder, self.text_max_len = vocab, encoder, max_len
+        self.classes = data_mod.DatasetInfo.from_json(info).classes
+        self._vocab: Vocab | None = None
+        self._tokenizer: Any = None
+
+    def max_len(self, model: ModelConfig) -> int:
+        if PREPROCESSING[model.family] == "vocab":
+            return self.text_max_len
+        return int(model.setting("max_len"))
+
+    def vocab_size(self, model: ModelConfig) -> int:
+        if PREPROCESSING[model.family] == "vocab":
+            return len(self.vocab())
+        return len(self.tokenizer())
+
+    def vocab(self) -> Vocab:
+        if self._vocab is None:
+            self._vocab = Vocab.load(self.vocab_path)
+        return self._vocab
+
+    def tokenizer(self) -> Any:
+        from hpotext.models.encoder import load_tokenizer
+
+        if self.encoder is None:
+            raise ConfigError(
+                "model 'encoder' is in the search space but no encoder is given; set encoder.name"
+            )
+        if self._tokenizer is None:
+            self._tokenizer = load_tokenizer(self.encoder)
+        return self._tokenizer
+
+    def encode(self, path: str, model: ModelConfig) -> tuple[list[list[int]], list[int]]:
+        """Split ``path``'s ids as ``model`` takes them and its class indices."""
+        if PREPROCESSING[model.family] == "vocab":
+            return encode_split(path, self.vocab(), self.classes, self.text_max_len)
+        from hpotext.models.encoder import tokenize
+
+        df = data_mod.load_split(path)
+        index = {c: i for i, c in enumerate(self.classes)}
+        ids = tokenize(self.tokenizer(), df["text"], self.max_len(model))
+        return ids, [index[str(y)] for y in df["label"]]
+
+
+class TrainInputs:
+    """The train (or subset) and validation splits as each model family takes them
+    (:class:`Preprocess`); for the pretrained encoder, read from the cached frozen-bottom states
+    when the features rule computed them for its max_len and train_layers. Encoded on first use
+    and kept; of the large feature tables only the last one used is kept."""
+
+    def __init__(self, files: SplitFiles, max_len: int) -> None:
+        self.files = files
+        self.preprocess = Preprocess(files.vocab, files.info, max_len, files.encoder)
+        self._kept: dict[tuple[Any, ...], TrainData] = {}
+
+    def for_model(self, model: ModelConfig) -> TrainData:
+        prep = self.preprocess
+        max_len = prep.max_len(model)
+        key: tuple[Any, ...] = (PREPROCESSING[model.family], max_len)
+        if key not in self._kept:
+            train_ids, train_y = prep.encode(self.files.train, model)
+            val_ids, val_y = prep.encode(self.files.val, model)
+            self._kept[key] = TrainData(
+                train_ids,
+                train_y,
+                val_ids,
+                val_y,
+                prep.vocab_size(model),
+                len(prep.classes),
+                max_len,
+                pretrained=prep.encoder if key[0] == "tokenizer" else None,
+            )
+        cached = self._cached(model, max_len)
+        if cached is None:
+            return self._kept[key]
+        if cached not in self._kept:
+            for old in [k for k in self._kept if k[0] == "features"]:
+                del self._kept[old]
+            self._kept[cached] = self._features(self._kept[key], max_len, cached[2])
+        return self._kept[cached]
+
+    def _cached(self, model: ModelConfig, max_len: int) -> tuple[Any, ...] | None:
+        if self.files.features is None or PREPROCESSING[model.family] == "vocab":
+            return None
+        layers = int(model.setting("train_layers"))
+        if not all(features_file(f, max_len, layers).is_file() for f in self.files.features):
+            log.info("no cached features for max_len %d, train_layers %d", max_len, layers)
+            return None
+        return ("features", max_len, layers)
+
+    def _features(self, tokens: TrainData, max_len: int, layers: int) -> TrainData:
+        from hpotext.models.features import FeatureTable
+
+        assert self.files.features is not None
+        tables = []
+        for folder, ids in zip(
+            self.files.features, (tokens.train_ids, tokens.val_ids), strict=True
+        ):
+            path = features_file(folder, max_len, layers)
+            tables.append(FeatureTable.load(path, features_meta(max_len, layers, len(ids))))
+        table = tables[0].concat(tables[1])
+        rows = table.row_ids()
+        if [len(r) for r in rows] != [len(t) for t in (*tokens.train_ids, *tokens.val_ids)]:
+            raise StaleFileError(
+                f"cached features in {self.files.features[0]} do not match the split's texts; "
+                "delete the folder so the features rule computes them again"
+            )
+        n = len(tokens.train_ids)
+        return TrainData(
+            rows[:n],
+            tokens.train_labels,
+            rows[n:],
+            tokens.val_labels,
+            tokens.vocab_size,
+            tokens.num_classes,
+            max_len,
+            pretrained=tokens.pretrained,
+            features=table,
+        )
+
 
 BatchSizeFor = Callable[[ModelConfig], int]
 
@@ -79,14 +223,14 @@ def find_batch_size(
     """Largest power of two whose full-width training step fits on a CUDA device (64 on CPU)."""
     if device.type != "cuda":
         return 64
-    model = models.build_model(
-        model_name, data.vocab_size, data.num_classes, data.max_len, **hparams
-    )
-    model = model.to(device)
+    from hpotext.train.loop import build
+
+    model = build(model_name, hparams, data, device)
+    high = len(data.features.states) if data.features is not None else data.vocab_size
     best, size = 0, 8
     while size <= cap:
         try:
-            tokens = torch.randint(1, data.vocab_size, (size, data.max_len), device=device)
+            tokens = torch.randint(1, high, (size, data.max_len), device=device)
             lengths = torch.full((size,), data.max_len, dtype=torch.long, device=device)
             with torch.autocast("cuda", dtype=torch.bfloat16):
                 model(tokens, lengths).float().sum().backward()

@@ -17,7 +17,7 @@ from typing import Any
 
 from hpotext.data.datasets import dataset_names
 from hpotext.errors import ConfigError
-from hpotext.models.encoders import encoder_names
+from hpotext.models.weights import encoder_names
 from hpotext.search.settings import check_study
 from hpotext.space import Space, load, meaning
 from hpotext.space.priors import apply_priors, load_priors

