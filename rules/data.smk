@@ -32,6 +32,29 @@ rule fetch_encoder:
         "../scripts/fetch_encoder.py"
 
 
+# The frozen encoder bottom's states of one split, for the encoder trials that train only the
+# top layers (hpotext/models/features.py): every max_len x train_layers the space allows.
+rule features:
+    input:
+        split=lambda wildcards: f"results/{base_exp(wildcards.exp)}/data/{wildcards.split}.parquet",
+        encoder=lambda wildcards: PLAN.encoder_inputs(wildcards.exp)["encoder"],
+    output:
+        folder=directory("results/{exp}/features/{split}"),
+    log:
+        "results/{exp}/logs/features_{split}.log",
+    benchmark:
+        "results/{exp}/benchmarks/features_{split}.tsv"
+    conda:
+        "../envs/hpotext.yaml"
+    threads: 1
+    resources:
+        gpu=GPU,
+    params:
+        grid=of_study("feature_grid"),
+    script:
+        "../scripts/features.py"
+
+
 rule prepare:
     input:
         source=of_study("dataset_source"),

@@ -8,6 +8,7 @@
 
 rule retrain:
     input:
+        unpack(of_study("encoder_inputs", "train")),
         config=retrain_config,
         space=space_file,
         train=base_file("data/train.parquet"),
@@ -37,6 +38,7 @@ rule retrain:
 
 rule evaluate:
     input:
+        unpack(of_study("encoder_inputs")),
         model=rules.retrain.output.model,
         test=base_file("data/test.parquet"),
         vocab=base_file("data/vocab.json"),

@@ -15,6 +15,7 @@
 
 rule proxy_table_shard:
     input:
+        unpack(of_study("encoder_inputs", "search_subset")),
         subset=rules.subset.output.subset,
         val=rules.prepare.output.val,
         vocab=rules.prepare.output.vocab,

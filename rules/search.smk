@@ -3,6 +3,7 @@
 
 rule search:
     input:
+        unpack(of_study("encoder_inputs", "search_subset")),
         subset=base_file("data/search_subset.parquet"),
         val=base_file("data/val.parquet"),
         vocab=base_file("data/vocab.json"),

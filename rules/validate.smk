@@ -5,6 +5,7 @@
 
 rule validate_run:
     input:
+        unpack(of_study("encoder_inputs", "search_subset")),
         subset=rules.subset.output.subset,
         val=rules.prepare.output.val,
         vocab=rules.prepare.output.vocab,

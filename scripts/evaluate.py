@@ -13,4 +13,5 @@ run_step(
     info_path=snakemake.input.info,
     max_len=snakemake.params.max_len,
     out_path=snakemake.output.metrics,
+    encoder=snakemake.input.get("encoder"),
 )

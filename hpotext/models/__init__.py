@@ -49,12 +49,13 @@ def make_config(
     name: str,
     vocab_size: int,
     num_classes: int,
-    max_len: int,
+    width: int,
     pretrained: str | None = None,
     **hparams: object,
 ) -> object:
-    """Validated config for model ``name``; ``max_len`` becomes the transformer's max_positions,
-    ``pretrained`` (the encoder.name folder) the encoder's weights."""
+    """Validated config for model ``name``; ``width`` (the data's max_len) becomes the
+    transformer's max_positions and the encoder's max_len unless set, ``pretrained`` (the
+    encoder.name folder) the encoder's weights."""
     config_cls = config_class(name)
     valid = hyperparameters(name)
     for key in hparams:
@@ -66,9 +67,9 @@ def make_config(
     data: dict[str, object] = {"vocab_size": vocab_size, "num_classes": num_classes}
     names = {field.name for field in dataclasses.fields(config_cls)}
     if "max_positions" in names:
-        data["max_positions"] = max_len
+        data["max_positions"] = width
     if "max_len" in names and "max_len" not in hparams:  # the encoder's, as the data was cut
-        data["max_len"] = max_len
+        data["max_len"] = width
     if "pretrained" in names:
         if pretrained is None:
             raise ConfigError(f"model {name!r} needs a pretrained encoder; set encoder.name")
@@ -80,12 +81,12 @@ def build_model(
     name: str,
     vocab_size: int,
     num_classes: int,
-    max_len: int,
+    width: int,
     pretrained: str | None = None,
     **hparams: object,
 ) -> nn.Module:
     """Build model ``name`` from data sizes and hyperparameters (see ``make_config``)."""
-    cfg = make_config(name, vocab_size, num_classes, max_len, pretrained, **hparams)
+    cfg = make_config(name, vocab_size, num_classes, width, pretrained, **hparams)
     return module_class(name)(cfg)
 
 

@@ -63,6 +63,14 @@ class FeatureTable:
             torch.cat([self.sep, other.sep[1:] + shift]),
         )
 
+    def select(self, texts: list[int]) -> FeatureTable:
+        """A table of only the texts at positions ``texts`` (in that order)."""
+        starts = torch.nonzero(self.first == torch.arange(len(self.first))).flatten().tolist()
+        starts = [s for s in starts if s > 0]
+        return FeatureTable.from_texts(
+            [self.states[starts[i] : int(self.sep[starts[i]]) + 1] for i in texts]
+        )
+
     def to(self, device: torch.device) -> FeatureTable:
         return FeatureTable(self.states.to(device), self.first.to(device), self.sep.to(device))
 
@@ -84,13 +92,14 @@ class FeatureTable:
             torch.save(payload, tmp)
 
     @classmethod
-    def load(cls, path: str | Path, meta: dict[str, object]) -> FeatureTable:
+    def load(cls, path: str | Path, expected: dict[str, object] | None = None) -> FeatureTable:
         """Read a table written by :meth:`save`; StaleFileError when it was computed from
-        other settings than ``meta`` (another encoder, max_len or depth)."""
+        other settings than ``expected`` (a subset of its meta: max_len, train_layers, ...)."""
         payload = torch.load(path, map_location="cpu", weights_only=True)
-        if payload["meta"] != meta:
+        found = {key: payload["meta"].get(key) for key in expected or {}}
+        if found != (expected or {}):
             raise StaleFileError(
-                f"cached features {path} were computed for {payload['meta']}, not {meta}; "
+                f"cached features {path} were computed for {found}, not {expected}; "
                 "delete the file so the features rule computes it again"
             )
         return cls(payload["states"], payload["first"], payload["sep"])

@@ -10,6 +10,7 @@ complete). Free of torch and transformers.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hpotext.data.datasets import read_members
-from hpotext.errors import DataError
+from hpotext.errors import ConfigError, DataError
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class EncoderWheel:
     files: dict[str, str]  # file name inside the folder -> its sha256
     licence: str
     description: str
+    positions: int  # max_position_embeddings: max_len + 2 ([CLS], [SEP]) must fit
 
     @property
     def requirement(self) -> str:
@@ -75,6 +77,7 @@ ENCODERS = {
             },
             licence="Apache-2.0 (weights; the wrapper package is MIT)",
             description="all-MiniLM-L6-v2: 6-layer BERT, hidden 384, 22.7M parameters, uncased",
+            positions=512,
         ),
     )
 }
@@ -93,6 +96,84 @@ def get_encoder(name: str) -> EncoderWheel:
             "name one of them, or a local Hugging Face model folder"
         )
     return ENCODERS[name]
+
+
+WEIGHTS = ("model.safetensors", "pytorch_model.bin")
+TOKENIZER = ("tokenizer.json", "vocab.txt", "sentencepiece.bpe.model", "vocab.json")
+
+
+@dataclass(frozen=True)
+class EncoderSource:
+    """Where ``encoder.name`` points: a shipped encoder's folder (made by the fetch_encoder
+    rule), a local model folder, or a hub model's folder in the local Hugging Face cache."""
+
+    name: str
+    folder: str
+    shipped: bool
+    positions: int | None  # None: not known before the folder is fetched
+
+
+def resolve_encoder(name: str) -> EncoderSource:
+    """The model folder of ``encoder.name``; one ConfigError sentence when there is none.
+
+    A hub id is looked up in the local cache only: jobs never download (cluster nodes and this
+    project's machines have no hub access), so fetch it once with ``hf download <id>``."""
+    if name in ENCODERS:
+        shipped = ENCODERS[name]
+        return EncoderSource(name, f"resources/models/{name}", True, shipped.positions)
+    path = Path(name).expanduser()
+    if not path.exists() and not name.startswith((".", "/", "~")) and name.count("/") <= 1:
+        cached = _hub_cache(name)
+        if cached is None:
+            raise ConfigError(
+                f"encoder.name '{name}' is neither a shipped encoder ({', '.join(encoder_names())})"
+                ", a model folder, nor a hub model in the local Hugging Face cache; download it "
+                f"first (hf download {name}) or set encoder.name to a model folder"
+            )
+        path = cached
+    return EncoderSource(name, str(path), False, _positions(check_folder(path, name)))
+
+
+def _hub_cache(repo_id: str) -> Path | None:
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:  # pragma: no cover - transformers installs it
+        return None
+    found = try_to_load_from_cache(repo_id, "config.json")
+    return Path(found).parent if isinstance(found, str) else None
+
+
+def check_folder(path: Path, name: str) -> Path:
+    """``path`` if it holds a model's config.json, weights and tokenizer files."""
+    if not path.is_dir():
+        raise ConfigError(
+            f"encoder.name '{name}': {path} is not a folder; name a Hugging Face model folder "
+            f"or a shipped encoder ({', '.join(encoder_names())})"
+        )
+    missing = [
+        what
+        for what, names in (("config.json", ("config.json",)), ("weights", WEIGHTS),
+                            ("tokenizer", TOKENIZER))  # fmt: skip
+        if not any((path / n).is_file() for n in names)
+    ]
+    if missing:
+        raise ConfigError(
+            f"encoder.name '{name}': the folder {path} has no {' and no '.join(missing)} "
+            f"(it needs config.json, {' or '.join(WEIGHTS)}, and tokenizer files); save the "
+            "model there with save_pretrained or name another folder"
+        )
+    return path / "config.json"
+
+
+def _positions(config_json: Path) -> int | None:
+    try:
+        value = json.loads(config_json.read_text()).get("max_position_embeddings")
+    except (OSError, ValueError, AttributeError) as err:
+        raise ConfigError(
+            f"encoder {config_json.parent}: config.json is not readable JSON ({err}); fix or "
+            "replace it"
+        ) from None
+    return int(value) if isinstance(value, int) else None
 
 
 def extract_folder(encoder: EncoderWheel, wheel: Path, out_dir: str | Path) -> Path:

@@ -108,11 +108,13 @@ def to_configspace(space: Space, seed: int) -> CS.ConfigurationSpace:
                 hp.key, (float(hp.low), float(hp.high)), log=hp.log, default=float(hp.prior)
             )
     cs.add(list(made.values()))
-    conditions = [
-        CS.EqualsCondition(made[hp.key], made[MODEL], hp.family)
-        for hp in space.hyperparameters
-        if hp.family is not None and MODEL in made
-    ]
+    conditions: list[Any] = []
+    if MODEL in made:
+        for hp in space.hyperparameters:
+            if hp.family is not None:
+                conditions.append(CS.EqualsCondition(made[hp.key], made[MODEL], hp.family))
+            elif hp.families:  # a shared one some families do not take
+                conditions.append(CS.InCondition(made[hp.key], made[MODEL], list(hp.families)))
     if conditions:
         cs.add(conditions)
     return cs

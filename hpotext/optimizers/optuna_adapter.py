@@ -129,7 +129,7 @@ class OptunaTPE:
         config: dict[str, Any] = {}
         for hp in self.space.hyperparameters:
             family = config.get(MODEL, self.space.fixed.get(MODEL))
-            if hp.family is not None and hp.family != family:
+            if hp.key != MODEL and not hp.active_for(family):
                 continue
             if hp.type == "categorical":
                 value = trial.suggest_categorical(hp.key, encode_choices(hp))

@@ -21,12 +21,11 @@ import logging
 import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hpotext.data.info import DatasetInfo, SplitFiles, load_split
-from hpotext.data.split import search_subset
+from hpotext.data.info import SplitFiles, load_split
 from hpotext.errors import ConfigError
 from hpotext.io import canonical_json
 from hpotext.proxy.settings import is_number
@@ -34,7 +33,9 @@ from hpotext.space.core import MODEL, Hyperparameter, Space
 from hpotext.space.encode import from_unit
 from hpotext.space.priors import sample_around_prior
 from hpotext.train.callbacks import Callback, TrainState
-from hpotext.train.records import TrainData
+
+if TYPE_CHECKING:
+    from hpotext.train.setup import TrainInputs
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def _from_cube(space: Space, point: np.ndarray) -> dict[str, Any]:
     config: dict[str, Any] = {}
     family_default = space.fixed.get(MODEL)
     for hp, u in zip(space.hyperparameters, point, strict=True):
-        if hp.family is None or hp.family == config.get(MODEL, family_default):
+        if hp.key == MODEL or hp.active_for(config.get(MODEL, family_default)):
             config[hp.key] = from_unit(hp, float(u))
     return config
 
@@ -130,21 +131,18 @@ def column_kind(hp: Hyperparameter) -> str:
     return "str" if all(isinstance(c, str) for c in hp.choices) else "json"
 
 
-def proxy_data(files: SplitFiles, rows: int, max_len: int, seed: int) -> TrainData:
-    """TrainData of a stratified slice of about ``rows`` rows of the search subset."""
-    from hpotext.data.text import Vocab
-    from hpotext.train.setup import encode_split
+def proxy_data(files: SplitFiles, rows: int, max_len: int, seed: int) -> TrainInputs:
+    """The proxy task: a stratified slice of about ``rows`` rows of the search subset, with the
+    validation split, as each model family takes them (the encoder family reads the slice's
+    rows of the search subset's cached features)."""
+    from hpotext.data.split import subset_rows
+    from hpotext.train.setup import TrainInputs
 
-    df = load_split(files.train)
-    if rows < len(df):
-        df = search_subset(df, rows / len(df), seed)
-    vocab = Vocab.load(files.vocab)
-    classes = DatasetInfo.from_json(files.info).classes
-    index = {c: i for i, c in enumerate(classes)}
-    train_ids = vocab.encode_all(df["text"], max_len)
-    train_y = [index[str(y)] for y in df["label"]]
-    val_ids, val_y = encode_split(files.val, vocab, classes, max_len)
-    return TrainData(train_ids, train_y, val_ids, val_y, len(vocab), len(classes), max_len)
+    labels = load_split(files.train)["label"].to_numpy()
+    kept = None
+    if rows < len(labels):
+        kept = [int(i) for i in subset_rows(labels, rows / len(labels), seed)]
+    return TrainInputs(files, max_len, train_rows=kept)
 
 
 def partial_path(out_path: str | Path) -> Path:

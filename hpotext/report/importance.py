@@ -132,14 +132,16 @@ def choose_fidelity(
 def scopes(obs: pd.DataFrame, space: Space, min_trials: int) -> dict[str, list[str]]:
     """Scope -> the hyperparameters analysed there (only ones that vary in the space)."""
     shared = [hp for hp in space.hyperparameters if hp.family is None and _varies(hp)]
-    out = {ALL: [hp.key for hp in shared]}
+    out = {ALL: [hp.key for hp in shared if not hp.families]}  # set in every config
     if MODEL not in obs:
         return out
     for family in space.families:
         n = int((obs[MODEL] == family).sum())
         own = [hp for hp in space.hyperparameters if hp.family == family and _varies(hp)]
-        if own and n >= min_trials:
-            out[family] = [hp.key for hp in shared if hp.key != MODEL] + [hp.key for hp in own]
+        if (own or any(hp.families for hp in shared)) and n >= min_trials:
+            out[family] = [
+                hp.key for hp in shared if hp.key != MODEL and hp.active_for(family)
+            ] + [hp.key for hp in own]
     return out
 
 
@@ -327,8 +329,15 @@ def analyse_observations(
         )
         return records, {"fidelity": fidelity, "n_configs": len(obs), "warnings": notes}
     found = scopes(obs, space, settings.min_trials)
-    for scope, keys in found.items():
+    for scope, keys in list(found.items()):
         rows = rows_of(obs, scope)
+        if rows["value"].nunique() < 2 or not keys:  # the forests would have nothing to split
+            notes.append(
+                f"importance: the {len(rows)} configs of scope '{scope}' all scored "
+                f"{rows['value'].iloc[0]:.4f}; nothing to attribute there"
+            )
+            del found[scope]
+            continue
         for backend in backends:
             run = optuna_importances if backend == "optuna" else fanova_importances
             for method, params, value, std in run(rows, space, keys, settings):

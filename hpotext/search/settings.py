@@ -26,6 +26,7 @@ import yaml
 from hpotext import space as space_mod
 from hpotext.errors import ConfigError
 from hpotext.io import write_text
+from hpotext.models.weights import resolve_encoder
 from hpotext.search.store import SettingsChanged, TrialStore, changed_keys, next_free, stored_meta
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ CONFIG_KEY = {
     "seed": ("search", "seed"),
     "max_len": ("text", "max_len"),
     "space": ("search", "space"),
+    "encoder": ("encoder", "name"),
 }
 
 
@@ -49,9 +51,11 @@ def search_meta(
     base_train: dict[str, Any],
     max_len: int,
     data: str | None = None,
+    encoder: str | None = None,
 ) -> dict[str, Any]:
     """What identifies one search: a store made with other settings is refused, not mixed.
-    ``data`` is the digest of the data it searches on (``data_digest``)."""
+    ``data`` is the digest of the data it searches on (``data_digest``); ``encoder`` the
+    encoder.name folder, for a space with the encoder family."""
     train = {k: v for k, v in base_train.items() if k != "epochs"}
     meta = {
         "optimizer": optimizer,
@@ -60,6 +64,8 @@ def search_meta(
         "train": train,
         "max_len": max_len,
     }
+    if encoder is not None:
+        meta["encoder"] = encoder
     return meta if data is None else {**meta, "data": data}
 
 
@@ -107,7 +113,12 @@ def check_study(
     if stored is None or cfg["search"]["on_change"] == "new":
         return
     named = optimizer or cfg["search"]["optimizer"]
-    known = search_meta(space, named, cfg["search"]["seed"], cfg["train"], cfg["text"]["max_len"])
+    encoder = None
+    if "encoder" in space.families:
+        encoder = resolve_encoder(cfg["encoder"]["name"]).folder
+    known = search_meta(
+        space, named, cfg["search"]["seed"], cfg["train"], cfg["text"]["max_len"], None, encoder
+    )
     if named == "auto":
         del known["optimizer"]
     wanted = json.loads(json.dumps(known, default=str))

@@ -69,7 +69,7 @@ def search(
     search_budget = Budget.from_dict(budget)  # a bad budget stops before the store is opened
     store = TrialStore(store_dir)
     digest = data_digest(*files.training())
-    meta = search_meta(space, optimizer, seed, base_train, max_len, digest)
+    meta = search_meta(space, optimizer, seed, base_train, max_len, digest, files.encoder)
     open_search(store, meta, on_change)
     data = TrainInputs(files, max_len)
     device = default_device()

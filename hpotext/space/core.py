@@ -52,6 +52,15 @@ class Hyperparameter:
     prior: Any = None
     confidence: str = "medium"
     family: str | None = None
+    # a shared one's families when it is not every family's (a family without that setting,
+    # or with its own entry of that name, e.g. the encoder's own lr range): () means all
+    families: tuple[str, ...] = ()
+
+    def active_for(self, family: Any) -> bool:
+        """Whether this hyperparameter is set in a config of model ``family``."""
+        if self.family is not None:
+            return self.family == family
+        return not self.families or family in self.families
 
     @property
     def key(self) -> str:
@@ -118,16 +127,34 @@ class Space:
             return tuple(hp.choices)
         return (str(self.fixed[MODEL]),)
 
+    def values(self, family: str, name: str, most: int = 16) -> tuple[Any, ...] | None:
+        """The values ``family``'s setting ``name`` takes in this space: its choices, every
+        whole number of an int range, the fixed value or the family's default; None for a float
+        range or more than ``most`` values."""
+        hp = self.by_key().get(f"{family}{SEP}{name}") or self.by_key().get(name)
+        if hp is None:
+            for key in (f"{family}{SEP}{name}", name):
+                if key in self.fixed:
+                    return (self.fixed[key],)
+            return (hparams.hyperparameters(family)[name],)
+        if hp.type == "categorical":
+            found: tuple[Any, ...] = hp.choices
+        elif hp.type == "int" and hp.low is not None and hp.high is not None:
+            found = tuple(range(int(hp.low), int(hp.high) + 1))
+        else:
+            return None
+        return found if len(found) <= most else None
+
     def active(self, config: dict[str, Any]) -> list[Hyperparameter]:
         """Hyperparameters active in ``config`` (shared ones plus the chosen family's)."""
         family = config.get(MODEL, self.fixed.get(MODEL))
-        return [hp for hp in self.hyperparameters if hp.family in (None, family)]
+        return [hp for hp in self.hyperparameters if hp.key == MODEL or hp.active_for(family)]
 
     def sample(self, rng: np.random.Generator) -> dict[str, Any]:
         """A uniformly random valid config: only the active hyperparameters are set."""
         config: dict[str, Any] = {}
-        for hp in self.hyperparameters:  # shared (incl. model) come before family children
-            if hp.family is None or hp.family == config.get(MODEL, self.fixed.get(MODEL)):
+        for hp in self.hyperparameters:  # model comes first, so its choice decides the rest
+            if hp.key == MODEL or hp.active_for(config.get(MODEL, self.fixed.get(MODEL))):
                 config[hp.key] = hp.sample(rng)
         return config
 
@@ -135,7 +162,7 @@ class Space:
         """The prior config: every active hyperparameter at its prior value."""
         config: dict[str, Any] = {}
         for hp in self.hyperparameters:
-            if hp.family is None or hp.family == config.get(MODEL, self.fixed.get(MODEL)):
+            if hp.key == MODEL or hp.active_for(config.get(MODEL, self.fixed.get(MODEL))):
                 config[hp.key] = hp.prior
         return config
 

@@ -7,6 +7,7 @@ A space file (see config/spaces/default.yaml) has four sections: fidelity, hyper
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -133,21 +134,34 @@ def _check_name(where: str, name: str, family: str | None, families: tuple[str, 
     if name == "epochs":
         raise ConfigError(f"{where}: 'epochs' is the fidelity; set it under 'fidelity'")
     if family is not None:
-        if name not in hyperparameters(family):
+        if name not in hyperparameters(family) and name not in TRAIN_KEYS:
             raise ConfigError(
                 f"{where}: model family '{family}' has no hyperparameter '{name}'; valid ones: "
-                f"{', '.join(hyperparameters(family))}"
+                f"{', '.join(hyperparameters(family))}, or a training setting "
+                f"({', '.join(TRAIN_KEYS)})"
             )
         return
     if name == MODEL or name in TRAIN_KEYS:
         return
-    missing = [f for f in families if name not in hyperparameters(f)]
-    if missing:
+    if not any(name in hyperparameters(f) for f in families):
         raise ConfigError(
             f"{where}: shared hyperparameter '{name}' is neither a training setting "
-            f"({', '.join(TRAIN_KEYS)}) nor a hyperparameter of every family (not of "
-            f"{', '.join(missing)}); move it under 'families'"
+            f"({', '.join(TRAIN_KEYS)}) nor a hyperparameter of any of the families "
+            f"({', '.join(families)}); fix its name or move it under 'families'"
         )
+
+
+def _shared_families(
+    hp: Hyperparameter, families: tuple[str, ...], children: list[Hyperparameter]
+) -> tuple[str, ...]:
+    """The families a shared hyperparameter is active for: those that take it and have no
+    entry of their own of that name."""
+    own = {child.family for child in children if child.name == hp.name}
+    return tuple(
+        f
+        for f in families
+        if f not in own and (hp.name in TRAIN_KEYS or hp.name in hyperparameters(f))
+    )
 
 
 def _check_fixed(where: str, key: Any) -> None:
@@ -156,8 +170,8 @@ def _check_fixed(where: str, key: Any) -> None:
     if name == "epochs":
         raise ConfigError(f"{where}: 'epochs' is the fidelity; set it under 'fidelity'")
     families = [owner] if owner in CONFIGS else [] if owner else list(CONFIGS)
-    known = (not owner and name in (MODEL, *TRAIN_KEYS)) or any(
-        name in hyperparameters(f) for f in families
+    known = (name in TRAIN_KEYS and (not owner or owner in CONFIGS)) or (
+        (not owner and name == MODEL) or any(name in hyperparameters(f) for f in families)
     )
     if not known:
         raise ConfigError(
@@ -292,6 +306,16 @@ def from_dict(raw: Any, where: str = "search space") -> Space:
     # identity (meaning), and reordering a file reruns nothing.
     shared = sorted(shared, key=lambda hp: (hp is not model_hp, hp.name))
     children = sorted(children, key=lambda hp: (str(hp.family), hp.name))
+    resolved = []
+    for hp in shared:
+        takes = families if hp is model_hp else _shared_families(hp, families, children)
+        if not takes:
+            raise ConfigError(
+                f"{where}: shared hyperparameter '{hp.name}' is active for no family (each one "
+                "that takes it has its own entry of that name); remove the shared one"
+            )
+        resolved.append(replace(hp, families=() if len(takes) == len(families) else takes))
+    shared = resolved
     hps = tuple(shared + children)
     keys = [hp.key for hp in hps]
     clash = sorted({k for k in keys if keys.count(k) > 1} | (set(keys) & set(fixed)))

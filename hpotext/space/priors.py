@@ -29,7 +29,7 @@ def sample_around_prior(space: Space, rng: np.random.Generator) -> dict[str, Any
     config: dict[str, Any] = {}
     family_default = space.fixed.get(MODEL)
     for hp in space.hyperparameters:
-        if hp.family is not None and hp.family != config.get(MODEL, family_default):
+        if hp.key != MODEL and not hp.active_for(config.get(MODEL, family_default)):
             continue
         std = PRIOR_STD[hp.confidence]
         if hp.type == "categorical":

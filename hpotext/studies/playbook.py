@@ -129,7 +129,7 @@ def fix(space: Space, values: dict[str, Any], where: str = "study.fixed") -> Spa
     kept = tuple(
         hp
         for hp in space.hyperparameters
-        if hp.key not in values and (family is None or hp.family in (None, family))
+        if hp.key not in values and (family is None or hp.key == MODEL or hp.active_for(family))
     )
     if not kept:
         raise ConfigError(f"{where} fixes every hyperparameter: nothing is left to search")

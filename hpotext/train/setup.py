@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -124,17 +124,27 @@ class TrainInputs:
     when the features rule computed them for its max_len and train_layers. Encoded on first use
     and kept; of the large feature tables only the last one used is kept."""
 
-    def __init__(self, files: SplitFiles, max_len: int) -> None:
-        self.files = files
+    def __init__(
+        self, files: SplitFiles, max_len: int, train_rows: Sequence[int] | None = None
+    ) -> None:
+        """``train_rows``: train on only these positions of the train split (the proxy's slice
+        of the search subset, whose cached features it then shares)."""
+        self.files, self.train_rows = files, train_rows
         self.preprocess = Preprocess(files.vocab, files.info, max_len, files.encoder)
         self._kept: dict[tuple[Any, ...], TrainData] = {}
+
+    def _train_split(self, model: ModelConfig) -> tuple[list[list[int]], list[int]]:
+        ids, labels = self.preprocess.encode(self.files.train, model)
+        if self.train_rows is None:
+            return ids, labels
+        return [ids[i] for i in self.train_rows], [labels[i] for i in self.train_rows]
 
     def for_model(self, model: ModelConfig) -> TrainData:
         prep = self.preprocess
         max_len = prep.max_len(model)
         key: tuple[Any, ...] = (PREPROCESSING[model.family], max_len)
         if key not in self._kept:
-            train_ids, train_y = prep.encode(self.files.train, model)
+            train_ids, train_y = self._train_split(model)
             val_ids, val_y = prep.encode(self.files.val, model)
             self._kept[key] = TrainData(
                 train_ids,
@@ -168,13 +178,13 @@ class TrainInputs:
         from hpotext.models.features import FeatureTable
 
         assert self.files.features is not None
-        tables = []
-        for folder, ids in zip(
-            self.files.features, (tokens.train_ids, tokens.val_ids), strict=True
-        ):
-            path = features_file(folder, max_len, layers)
-            tables.append(FeatureTable.load(path, features_meta(max_len, layers, len(ids))))
-        table = tables[0].concat(tables[1])
+        train_dir, val_dir = self.files.features
+        settings = {"max_len": max_len, "train_layers": layers}
+        train_part = FeatureTable.load(features_file(train_dir, max_len, layers), settings)
+        if self.train_rows is not None:
+            train_part = train_part.select(list(self.train_rows))
+        val_part = FeatureTable.load(features_file(val_dir, max_len, layers), settings)
+        table = train_part.concat(val_part)
         rows = table.row_ids()
         if [len(r) for r in rows] != [len(t) for t in (*tokens.train_ids, *tokens.val_ids)]:
             raise StaleFileError(

@@ -17,7 +17,7 @@ from typing import Any
 
 from hpotext.data.datasets import dataset_names
 from hpotext.errors import ConfigError
-from hpotext.models.weights import encoder_names
+from hpotext.models.weights import EncoderSource, encoder_names, resolve_encoder
 from hpotext.search.settings import check_study
 from hpotext.space import Space, load, meaning
 from hpotext.space.priors import apply_priors, load_priors
@@ -141,6 +141,7 @@ class Plan:
             "optimizer": escaped(self.config["proxy"]["optimizers"]),
             "dataset": escaped(dataset_names()),
             "encoder": escaped(encoder_names()),
+            "split": "search_subset|train|val",
         }
 
     # --- one study ---------------------------------------------------------------------------
@@ -185,6 +186,40 @@ class Plan:
             for variant in variants
             for seed in self.seeds(exp)
         ]
+
+    def space_of(self, exp: str) -> Space:
+        return self.arm_spaces.get(arm_of(exp) or "", self.space)
+
+    def encoder(self, exp: str) -> EncoderSource | None:
+        """The study's pretrained encoder (encoder.name), when its space has the encoder family."""
+        if "encoder" not in self.space_of(exp).families:
+            return None
+        return resolve_encoder(self.setting(exp, "encoder", "name"))
+
+    def feature_grid(self, exp: str) -> dict[str, list[int]]:
+        """The (max_len, train_layers) values the features rule caches the frozen bottom for:
+        every value the space allows (at most 4 max_len values); empty when there is no
+        encoder, caching is off, or a float/long range leaves nothing finite to cache."""
+        if self.encoder(exp) is None or not self.setting(exp, "encoder", "cache_features"):
+            return {}
+        space = self.space_of(exp)
+        lengths = space.values("encoder", "max_len", most=4)
+        layers = space.values("encoder", "train_layers")
+        if not lengths or not layers:
+            return {}
+        return {"max_len": sorted(map(int, lengths)), "train_layers": sorted(map(int, layers))}
+
+    def encoder_inputs(self, exp: str, split: str | None = None) -> dict[str, str]:
+        """A training rule's inputs for the encoder family: the model folder and, for ``split``
+        (search_subset or train), the cached features of that split and of val."""
+        source = self.encoder(exp)
+        if source is None:
+            return {}
+        found = {"encoder": source.folder}
+        if split is not None and self.feature_grid(exp):
+            found["features_train"] = f"results/{exp}/features/{split}"
+            found["features_val"] = f"results/{exp}/features/val"
+        return found
 
     def dataset_source(self, exp: str) -> str:
         """The fetched parquet of a shipped dataset, or the user's own file."""
@@ -314,6 +349,12 @@ def plan(
             )
     else:
         check_study(f"results/{exp}/search", space, cfg)
+    for study_space, study_cfg in [
+        (space, cfg),
+        *((arm_spaces[a.name], arm_configs[a.name]) for a in found_arms),
+        *((space, task_configs[t.name]) for t in found_tasks),
+    ]:
+        check_encoder(study_space, study_cfg["encoder"]["name"])
     if gpu is None:
         gpu = shutil.which("nvidia-smi") is not None
     # sorted keys: Snakemake compares params by repr, so reordering a config file reruns nothing
@@ -330,3 +371,20 @@ def plan(
         gpu=int(gpu),
         meanings={"": meaning(space), **{n: meaning(s) for n, s in arm_spaces.items()}},
     )
+
+
+def check_encoder(space: Space, name: str) -> None:
+    """A space with the encoder family needs a readable encoder.name whose positions hold the
+    longest max_len the space allows plus [CLS] and [SEP]; one ConfigError sentence otherwise."""
+    if "encoder" not in space.families:
+        return
+    source = resolve_encoder(name)
+    hp = space.by_key().get("encoder__max_len")
+    values = space.values("encoder", "max_len")
+    longest = int(hp.high) if hp is not None and hp.high is not None else max(values or (0,))
+    if source.positions is not None and longest + 2 > source.positions:
+        raise ConfigError(
+            f"the search space lets encoder max_len reach {longest}, but encoder '{name}' has "
+            f"{source.positions} positions, two of them for [CLS] and [SEP]; keep max_len at "
+            f"most {source.positions - 2}"
+        )
