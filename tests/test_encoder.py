@@ -12,11 +12,13 @@ import pytest
 import torch
 
 from hpotext import models
-from hpotext.errors import ConfigError
+from hpotext.data.info import SplitFiles
+from hpotext.errors import ConfigError, StaleFileError
 from hpotext.models.encoder import EncoderClassifier, compute_features, load_tokenizer, tokenize
 from hpotext.train.config import TrainConfig
 from hpotext.train.loop import train
 from hpotext.train.records import TrainData
+from hpotext.train.setup import ModelConfig, TrainInputs
 from tests.tiny_encoder import write_tiny_encoder
 
 TEXTS = [
@@ -191,3 +193,66 @@ def test_a_tokenizer_of_other_weights_is_named(tiny: str, tmp_path: Path) -> Non
     (folder / "tokenizer.json").unlink()
     with pytest.raises(ConfigError, match="does not belong to these weights"):
         models.build_model("encoder", 40, 2, 10, pretrained=str(folder))
+
+
+def split_files(tiny: str, folder: Path, features: bool) -> SplitFiles:
+    """Prepared-like files of TEXTS (train: all 8, val: the first 4) and their cached states."""
+    import pandas as pd
+
+    from hpotext.data.steps import features as features_step
+
+    folder.mkdir(parents=True, exist_ok=True)
+    names = ["negative", "positive"]
+    for split, n in (("train", 8), ("val", 4)):
+        frame = pd.DataFrame({"text": TEXTS[:n], "label": [names[y] for y in LABELS[:n]]})
+        frame.to_parquet(folder / f"{split}.parquet")
+    (folder / "vocab.json").write_text(
+        json.dumps({"itos": ["<pad>", "<unk>", "the"], "lowercase": True})
+    )
+    info = {"name": "t", "rows": 8, "classes": names, "split_sizes": {}, "class_counts": {},
+            "dropped": {"rows_in": 8, "dropped_empty_text": 0, "dropped_missing_label": 0,
+                        "rows_out": 8}}  # fmt: skip
+    (folder / "dataset.json").write_text(json.dumps(info))
+    cached = None
+    if features:
+        grid = {"max_len": [10], "train_layers": [0, 1, 5]}
+        for split in ("train", "val"):
+            written = features_step(str(folder / f"{split}.parquet"), tiny, grid, folder / split)
+            assert [p.name for p in written] == ["len10_top0.pt", "len10_top1.pt"]
+        cached = (str(folder / "train"), str(folder / "val"))
+    return SplitFiles(*(str(folder / n) for n in ("train.parquet", "val.parquet", "vocab.json",
+                                                   "dataset.json")), tiny, cached)  # fmt: skip
+
+
+def test_inputs_encode_each_family_its_own_way(tiny: str, tmp_path: Path) -> None:
+    files = split_files(tiny, tmp_path, features=True)
+    inputs = TrainInputs(files, max_len=6)
+    boe = inputs.for_model(ModelConfig("boe", {}))
+    assert boe.pretrained is None and boe.features is None and boe.max_len == 6
+    plain = inputs.for_model(ModelConfig("encoder", {"max_len": 10, "train_layers": 3}))
+    assert plain.features is None and plain.pretrained == tiny  # 3 layers train: no cache
+    assert plain.train_ids == tokenize(load_tokenizer(tiny), TEXTS, 10)
+    cached = inputs.for_model(ModelConfig("encoder", {"max_len": 10, "train_layers": 1}))
+    assert cached.features is not None and len(cached.features) == 12
+    assert [len(r) for r in cached.train_ids] == [len(r) for r in plain.train_ids]
+    assert cached.val_labels == LABELS[:4]
+    # the proxy's slice of the train split reads the same rows of the cached states
+    sliced = TrainInputs(files, 6, train_rows=[5, 2]).for_model(
+        ModelConfig("encoder", {"max_len": 10, "train_layers": 1})
+    )
+    assert sliced.train_labels == [LABELS[5], LABELS[2]]
+    assert sliced.features is not None
+    rows = torch.tensor(sliced.train_ids[0]).unsqueeze(0)
+    want = cached.features.gather(
+        torch.tensor([cached.train_ids[5]]), torch.tensor([rows.shape[1]])
+    )
+    got = sliced.features.gather(rows, torch.tensor([rows.shape[1]]))
+    assert torch.equal(got, want)
+
+
+def test_stale_features_are_refused(tiny: str, tmp_path: Path) -> None:
+    files = split_files(tiny, tmp_path, features=True)
+    other = Path(files.features[0]) / "len10_top1.pt"  # type: ignore[index]
+    shutil.copy(Path(files.features[0]) / "len10_top0.pt", other)
+    with pytest.raises(StaleFileError, match="computed for .*'train_layers': 0"):
+        TrainInputs(files, 6).for_model(ModelConfig("encoder", {"max_len": 10, "train_layers": 1}))

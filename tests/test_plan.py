@@ -147,3 +147,49 @@ def test_config_key_order_changes_nothing(config) -> None:
     cfg = config("config/test.yaml")
     backwards = {key: cfg[key] for key in reversed(list(cfg))}
     assert repr(plan(backwards, gpu=False).config) == repr(plan(cfg, gpu=False).config)
+
+
+def test_encoder_inputs_and_feature_grid(config) -> None:
+    p = plan(config("config/test_encoder.yaml"), gpu=False)
+    source = p.encoder("test_encoder")
+    assert source is not None and source.shipped and source.folder == "resources/models/minilm"
+    assert p.feature_grid("test_encoder") == {"max_len": [24], "train_layers": [0, 1]}
+    assert p.encoder_inputs("test_encoder", "search_subset") == {
+        "encoder": "resources/models/minilm",
+        "features_train": "results/test_encoder/features/search_subset",
+        "features_val": "results/test_encoder/features/val",
+    }
+    assert p.encoder_inputs("test_encoder") == {"encoder": "resources/models/minilm"}
+    off = plan(config("config/test_encoder.yaml", encoder={"cache_features": False}), gpu=False)
+    assert off.feature_grid("test_encoder") == {}
+    assert set(off.encoder_inputs("test_encoder", "train")) == {"encoder"}
+    plain = plan(config("config/test.yaml"), gpu=False)  # no encoder family: nothing to fetch
+    assert plain.encoder("test") is None and plain.encoder_inputs("test", "train") == {}
+
+
+def test_a_local_encoder_folder_and_its_errors(config, tmp_path: Path) -> None:
+    from tests.tiny_encoder import write_tiny_encoder
+
+    folder = write_tiny_encoder(tmp_path / "tiny", max_positions=40)
+    p = plan(config("config/test_encoder.yaml", encoder={"name": str(folder)}), gpu=False)
+    source = p.encoder("test_encoder")
+    assert source is not None and not source.shipped and source.positions == 40
+    assert p.encoder_inputs("test_encoder")["encoder"] == str(folder)
+    cases = {
+        "bert-huge-nowhere": "neither a shipped encoder (minilm), a model folder, nor a hub",
+        str(tmp_path / "missing" / "x"): "is not a folder",
+    }
+    (folder / "model.safetensors").rename(tmp_path / "weights.bak")
+    cases[str(folder)] = "has no weights"
+    for name, message in cases.items():
+        with pytest.raises(ConfigError, match=re.escape(message)) as err:
+            plan(config("config/test_encoder.yaml", encoder={"name": name}), gpu=False)
+        assert "\n" not in str(err.value) and "encoder.name" in str(err.value)
+    (tmp_path / "weights.bak").rename(folder / "model.safetensors")
+    space = yaml.safe_load(Path("config/spaces/test_encoder.yaml").read_text())
+    space["fixed"]["encoder__max_len"] = 64  # + [CLS] and [SEP] > 40 positions
+    Path("long.yaml").write_text(yaml.safe_dump(space))
+    long = config("config/test_encoder.yaml", encoder={"name": str(folder)})
+    long["search"]["space"] = "long.yaml"
+    with pytest.raises(ConfigError, match="max_len reach 64, but encoder .* has 40 positions"):
+        plan(long, gpu=False)

@@ -47,6 +47,45 @@ def test_conditional_children_are_active_only_for_their_family():
     assert seen == {"boe", "cnn", "lstm", "transformer"}
 
 
+def test_a_family_sets_its_own_training_range_and_shared_ones_skip_families_without_them():
+    space = space_mod.load(ROOT / "config/spaces/test_encoder.yaml")
+    by_key = space.by_key()
+    assert by_key["lr"].families == ("boe",)  # the encoder has its own lr
+    assert by_key["embed_dim"].families == ("boe",)  # the encoder has no embed_dim
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        config = space.sample(rng)
+        space.validate(config)
+        family, model_hp, train_hp = space.to_training(config)
+        if family == "encoder":
+            assert "lr" not in config and "embed_dim" not in config
+            assert 1e-4 <= train_hp["lr"] <= 2e-3 and model_hp["max_len"] == 24
+        else:
+            assert not any(k.startswith("encoder__") for k in config)
+            assert 1e-3 <= train_hp["lr"] <= 5e-2 and "embed_dim" in model_hp
+    assert space.default() == {
+        "model": "encoder", "encoder__lr": 5e-4, "encoder__pooling": "mean",
+        "encoder__train_layers": 1,
+    }  # fmt: skip
+    assert space.values("encoder", "max_len") == (24,)
+    assert space.values("encoder", "train_layers") == (0, 1)
+    assert space.values("encoder", "layer_decay") == (1.0,)  # the family's default
+    assert space.values("boe", "embed_dim") == (8, 16) and space.values("boe", "lr") is None
+    # the files' meaning is unchanged for spaces every family shares (no rerun of old studies)
+    assert all(not hp.families for hp in space_mod.load(DEFAULT).hyperparameters)
+
+
+def test_a_shared_hyperparameter_no_family_takes_is_one_sentence():
+    cfg = yaml.safe_load((ROOT / "config/spaces/test_encoder.yaml").read_text())
+    cfg["families"]["boe"] = {"lr": {"type": "float", "low": 0.01, "high": 0.1}}
+    with pytest.raises(ConfigError, match="shared hyperparameter 'lr' is active for no family"):
+        space_mod.from_dict(cfg)
+    cfg = yaml.safe_load((ROOT / "config/spaces/test_encoder.yaml").read_text())
+    cfg["hyperparameters"]["num_filters"] = {"type": "int", "low": 4, "high": 8}
+    with pytest.raises(ConfigError, match="'num_filters' is neither a training setting"):
+        space_mod.from_dict(cfg)  # neither boe nor encoder takes it
+
+
 def test_sampling_respects_bounds_log_and_ints():
     space = space_mod.load(DEFAULT)
     rng = np.random.default_rng(1)

@@ -41,7 +41,11 @@ TOY = S.from_dict(
         },
     }
 )  # fmt: skip
-SPACES = pytest.mark.parametrize("space", [DEFAULT, TOY], ids=["default", "toy"])
+# a family's own lr over the shared one, and a shared embed_dim the encoder does not take
+ENCODER = S.load("config/spaces/test_encoder.yaml")
+SPACES = pytest.mark.parametrize(
+    "space", [DEFAULT, TOY, ENCODER], ids=["default", "toy", "encoder"]
+)
 
 
 def _check_types(space: S.Space, config: dict) -> None:
@@ -66,7 +70,11 @@ def test_configspace_structure(space: S.Space) -> None:
         assert made.default_value == hp.prior
         if hp.type != "categorical":
             assert made.log == hp.log and (made.lower, made.upper) == (hp.low, hp.high)
-        if hp.family is None:
+        if hp.family is None and hp.families:  # shared by some families only
+            (condition,) = cs.parent_conditions_of[hp.key]
+            assert isinstance(condition, CS.InCondition)
+            assert condition.parent.name == S.MODEL and condition.values == list(hp.families)
+        elif hp.family is None:
             assert hp.key in cs.unconditional_hyperparameters
         else:
             (condition,) = cs.parent_conditions_of[hp.key]
@@ -111,7 +119,8 @@ def test_configspace_is_seeded() -> None:
 def test_neps_structure(space: S.Space) -> None:
     neps_space = to_neps(space)
     fid_name, fid = neps_space.fidelity  # type: ignore[misc]
-    assert (fid_name, fid.lower, fid.upper, fid.is_fidelity) == ("epochs", 1, 9, True)
+    want = ("epochs", space.fidelity.min, space.fidelity.max, True)
+    assert (fid_name, fid.lower, fid.upper, fid.is_fidelity) == want
     # no conditions in NePS: every family child is an always-present dimension
     assert set(neps_space.searchables) == {hp.key for hp in space.hyperparameters}
     for hp in space.hyperparameters:
