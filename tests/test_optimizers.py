@@ -26,8 +26,14 @@ TOY: dict[str, Any] = {
     "fidelity": {"name": "epochs", "min": 1, "max": 9, "eta": 3},
     "hyperparameters": {
         "model": {"type": "categorical", "choices": ["boe", "cnn"], "prior": "cnn"},
-        "lr": {"type": "float", "low": 1e-4, "high": 1e-1, "log": True, "prior": 3e-3,
-               "confidence": "high"},  # fmt: skip
+        "lr": {
+            "type": "float",
+            "low": 1e-4,
+            "high": 1e-1,
+            "log": True,
+            "prior": 3e-3,
+            "confidence": "high",
+        },  # fmt: skip
         "dropout": {"type": "float", "low": 0.0, "high": 0.6, "prior": 0.1},
     },
     "families": {

@@ -317,9 +317,7 @@ def test_run_optimizer_continues_same_config_without_parent(
         def tell(self, suggestion: Suggestion, result: Result) -> None:
             pass
 
-    monkeypatch.setattr(
-        replay_mod, "make_optimizer", lambda name, space, seed: Repeat(space, seed)
-    )
+    monkeypatch.setattr(replay_mod, "make_optimizer", lambda name, space, seed: Repeat(space, seed))
     traj = run_optimizer("repeat", surrogate.space, surrogate, 0, budget=1e9, cost="seconds")
     assert list(traj.epochs_trained) == [1, 1, 2] and list(traj.fidelity) == [1, 2, 4]
     seconds = surrogate.epoch_seconds(surrogate.space.default())

@@ -52,9 +52,7 @@ def test_hurdles_run_first_and_the_best_climbs_every_rung() -> None:
         chain.append(s)
     bracket = ask_all(opt)  # then Hyperband's first bracket: 9 new configs at 1 epoch
     assert [s.info for s in bracket] == [{"bracket": 0, "rung": 0}] * 9
-    assert opt.thresholds == {
-        r: objective(GOOD, f) for r, f in enumerate(SPACE.fidelity.rungs())
-    }
+    assert opt.thresholds == {r: objective(GOOD, f) for r, f in enumerate(SPACE.fidelity.rungs())}
 
 
 def promotions(suggestions: list[Suggestion]) -> list[Suggestion]:
@@ -117,8 +115,10 @@ def test_a_failed_hurdle_sets_no_threshold() -> None:
         ({"base": "asha"}, "option base must be one of hyperband, successive_halving"),
         ({"hurdles": GOOD}, "option hurdles must be a list of configs"),
         ({"hurdles": ["lstm"]}, r"hurdles\[0\] must be a config"),
-        ({"hurdles": [{"model": "cnn", "lr": 0.5, "dropout": 0.0, "cnn__num_filters": 64}]},
-         r"hurdles\[0\] is not a config of this search space"),  # fmt: skip
+        (
+            {"hurdles": [{"model": "cnn", "lr": 0.5, "dropout": 0.0, "cnn__num_filters": 64}]},
+            r"hurdles\[0\] is not a config of this search space",
+        ),  # fmt: skip
         ({"eta": 2}, "takes only the options hurdles, base, prior_fraction"),
     ],
 )

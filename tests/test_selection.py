@@ -76,9 +76,7 @@ def test_replays_are_deterministic_and_selection_picks_a_candidate(fitted: Path)
                             str(out))  # fmt: skip
         runs.append(str(out))
     again = fitted / "again.parquet"
-    proxy_run(
-        str(fitted / "s.pkl"), str(fitted / "q.json"), ["asha"], [0, 1, 2], str(again)
-    )
+    proxy_run(str(fitted / "s.pkl"), str(fitted / "q.json"), ["asha"], [0, 1, 2], str(again))
     first = pd.read_parquet(runs[0])  # random and asha (hyperband in the other job)
     pd.testing.assert_frame_equal(
         pd.read_parquet(again), first[first.optimizer == "asha"].reset_index(drop=True)

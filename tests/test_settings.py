@@ -81,7 +81,7 @@ def test_train_space_and_a_named_optimizer_are_compared(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match='search.optimizer "asha" -> "random"'):
         check_study(root, SPACE, cfg(optimizer="random"))
     check_study(root, SPACE, cfg(optimizer="auto"))  # auto: the selection stage checks it
-    with pytest.raises(ConfigError, match="optimizer: \"asha\""):
+    with pytest.raises(ConfigError, match='optimizer: "asha"'):
         check_optimizer([str(tmp_path / "none"), str(root)], "random", "stop")
     check_optimizer([str(root)], "asha", "stop")
     check_optimizer([str(root)], "random", "new")

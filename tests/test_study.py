@@ -126,7 +126,7 @@ def test_a_changed_setting_refuses_to_mix_searches(data: Path, tmp_path: Path) -
     store = tmp_path / "search"
     run_worker(data, store, "random", amount=4)
     first = (store / "journal.jsonl").read_bytes()
-    with pytest.raises(ConfigError, match="search.optimizer \"random\" -> \"asha\"") as err:
+    with pytest.raises(ConfigError, match='search.optimizer "random" -> "asha"') as err:
         run_worker(data, store, "asha", amount=4)
     assert "--config search='{optimizer: \"random\"}'" in str(err.value)
     assert f"keep this one as {tmp_path / 'search.1'}" in str(err.value)
