@@ -55,6 +55,23 @@ rule features:
         "../scripts/features.py"
 
 
+# The study vocabulary's word vectors (the encoder's input embeddings), for embed_init: pretrained.
+rule vectors:
+    input:
+        vocab=rules.prepare.output.vocab,
+        encoder=lambda wildcards: PLAN.encoder_inputs(wildcards.exp)["encoder"],
+    output:
+        vectors="results/{exp}/data/vectors.npy",
+    log:
+        "results/{exp}/logs/vectors.log",
+    benchmark:
+        "results/{exp}/benchmarks/vectors.tsv"
+    conda:
+        "../envs/hpotext.yaml"
+    script:
+        "../scripts/vectors.py"
+
+
 rule prepare:
     input:
         source=of_study("dataset_source"),

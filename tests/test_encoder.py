@@ -256,3 +256,48 @@ def test_stale_features_are_refused(tiny: str, tmp_path: Path) -> None:
     shutil.copy(Path(files.features[0]) / "len10_top0.pt", other)
     with pytest.raises(StaleFileError, match="computed for .*'train_layers': 0"):
         TrainInputs(files, 6).for_model(ModelConfig("encoder", {"max_len": 10, "train_layers": 1}))
+
+
+def test_word_vectors_average_the_encoders_pieces(tiny: str) -> None:
+    from hpotext.models.encoder import load_encoder
+    from hpotext.models.vectors import word_vectors
+
+    words = ["<pad>", "<unk>", "movies", "good", "zzz"]
+    found, known = word_vectors(tiny, words)
+    table = load_encoder(tiny).embeddings.word_embeddings.weight.detach().numpy()
+    ids = json.loads((Path(tiny) / "tokenizer.json").read_text())["model"]["vocab"]
+    assert found.shape == (5, 16) and not found[0].any()  # padding stays zero
+    assert found[2] == pytest.approx((table[ids["movie"]] + table[ids["##s"]]) / 2, abs=1e-6)
+    assert found[3] == pytest.approx(table[ids["good"]], abs=1e-6)
+    assert found[1] == pytest.approx(found[2:].mean(axis=0), abs=1e-6)  # unknown: the mean
+    assert known == pytest.approx(2 / 3)  # "zzz" is [UNK]
+
+
+@pytest.mark.parametrize("dim", [4, 16, 24])
+def test_fitted_vectors_have_the_models_width_and_unit_variance(dim: int) -> None:
+    import numpy as np
+
+    from hpotext.models.vectors import fit_vectors
+
+    vectors = np.random.default_rng(0).normal(0, 0.05, (30, 16)).astype(np.float32)
+    fitted = fit_vectors(vectors, dim, torch.Generator().manual_seed(0))
+    assert fitted.shape == (30, dim) and not fitted[0].any()
+    assert torch.allclose(fitted[1:].std(dim=0), torch.ones(dim), atol=1e-4)
+
+
+def test_embed_init_pretrained_starts_from_the_vectors(tmp_path: Path) -> None:
+    import numpy as np
+
+    from hpotext.models.vectors import fit_vectors
+
+    ids = [[2, 3, 4], [5, 6], [7, 2, 3], [4, 5]]
+    vectors = np.random.default_rng(1).normal(size=(10, 6)).astype(np.float32)
+    data = TrainData(ids, [0, 1, 0, 1], ids, [0, 1, 0, 1], 10, 2, 8, vectors=vectors)
+    cfg = TrainConfig(epochs=1, batch_size=2, lr=1e-9)
+    hp = {"embed_dim": 4, "embed_init": "pretrained"}
+    train("boe", hp, cfg, data, epochs=1, seed=0, checkpoint_dir=tmp_path)
+    state = torch.load(tmp_path / "epoch001.pt", weights_only=False)["model"]
+    assert torch.allclose(state["embedding.weight"], fit_vectors(vectors, 4), atol=1e-5)
+    no_vectors = TrainData(ids, [0, 1, 0, 1], ids, [0, 1, 0, 1], 10, 2, 8)
+    with pytest.raises(ConfigError, match="embed_init: pretrained but the study has no word"):
+        train("boe", hp, cfg, no_vectors, epochs=1, seed=0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -29,6 +30,9 @@ def test_the_encoder_is_fetched_cached_searched_and_retrained(study: Path) -> No
     for split in ("search_subset", "train", "val"):  # one table per train_layers of the space
         names = sorted(p.name for p in (study / "features" / split).glob("*.pt"))
         assert names == ["len24_top0.pt", "len24_top1.pt"]
+    vectors = np.load(study / "data/vectors.npy")  # the boe's pretrained init: one row a word
+    words = json.loads((study / "data/vocab.json").read_text())["itos"]
+    assert vectors.shape == (len(words), 384) and not vectors[0].any()
     trials = pd.read_parquet(study / "search/trials.parquet")
     encoder = trials[trials["config.model"] == "encoder"]
     assert len(encoder) and (encoder["status"] == "completed").all()

@@ -171,7 +171,7 @@ def test_unknown_hyperparameter_is_named() -> None:
         make_config("cnn", VOCAB, CLASSES, MAX_LEN, hidden_size=32)
     message = str(info.value)
     assert "'cnn'" in message
-    assert "dropout, embed_dim, kernel_sizes, num_filters" in message
+    assert "dropout, embed_dim, embed_init, kernel_sizes, num_filters" in message
     # Data-set fields are not hyperparameters.
     with pytest.raises(ConfigError, match="'max_positions'"):
         make_config("transformer", VOCAB, CLASSES, MAX_LEN, max_positions=99)

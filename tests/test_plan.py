@@ -154,15 +154,20 @@ def test_encoder_inputs_and_feature_grid(config) -> None:
     source = p.encoder("test_encoder")
     assert source is not None and source.shipped and source.folder == "resources/models/minilm"
     assert p.feature_grid("test_encoder") == {"max_len": [24], "train_layers": [0, 1]}
+    vectors = "results/test_encoder/data/vectors.npy"  # boe may start from word vectors
     assert p.encoder_inputs("test_encoder", "search_subset") == {
         "encoder": "resources/models/minilm",
+        "vectors": vectors,
         "features_train": "results/test_encoder/features/search_subset",
         "features_val": "results/test_encoder/features/val",
     }
-    assert p.encoder_inputs("test_encoder") == {"encoder": "resources/models/minilm"}
+    assert p.encoder_inputs("test_encoder") == {
+        "encoder": "resources/models/minilm",
+        "vectors": vectors,
+    }
     off = plan(config("config/test_encoder.yaml", encoder={"cache_features": False}), gpu=False)
     assert off.feature_grid("test_encoder") == {}
-    assert set(off.encoder_inputs("test_encoder", "train")) == {"encoder"}
+    assert set(off.encoder_inputs("test_encoder", "train")) == {"encoder", "vectors"}
     plain = plan(config("config/test.yaml"), gpu=False)  # no encoder family: nothing to fetch
     assert plain.encoder("test") is None and plain.encoder_inputs("test", "train") == {}
 
@@ -193,3 +198,21 @@ def test_a_local_encoder_folder_and_its_errors(config, tmp_path: Path) -> None:
     long["search"]["space"] = "long.yaml"
     with pytest.raises(ConfigError, match="max_len reach 64, but encoder .* has 40 positions"):
         plan(long, gpu=False)
+
+
+def test_pretrained_word_vectors_alone_need_the_encoder(config) -> None:
+    space = yaml.safe_load(Path("config/spaces/test.yaml").read_text())
+    space["families"]["boe"] = {"embed_init": {"type": "categorical",
+                                               "choices": ["random", "pretrained"]}}  # fmt: skip
+    Path("vectors.yaml").write_text(yaml.safe_dump(space))
+    cfg = config("config/test.yaml")
+    cfg["search"]["space"] = "vectors.yaml"
+    p = plan(cfg, gpu=False)
+    assert p.feature_grid("test") == {}  # no encoder family: nothing to cache
+    assert p.encoder_inputs("test", "train") == {
+        "encoder": "resources/models/minilm",
+        "vectors": "results/test/data/vectors.npy",
+    }
+    cfg["encoder"] = {"name": "no-such-encoder"}
+    with pytest.raises(ConfigError, match="encoder.name 'no-such-encoder' is neither"):
+        plan(cfg, gpu=False)

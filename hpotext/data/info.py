@@ -101,6 +101,7 @@ class SplitFiles:
     info: str
     encoder: str | None = None
     features: tuple[str, str] | None = None
+    vectors: str | None = None  # the vocabulary's word vectors (.npy), for embed_init: pretrained
 
     @classmethod
     def of_job(cls, snakemake_input: Any, train: str) -> SplitFiles:
@@ -116,6 +117,7 @@ class SplitFiles:
             snakemake_input.info,
             snakemake_input.get("encoder"),
             features,
+            snakemake_input.get("vectors"),
         )
 
     def training(self) -> tuple[str, str, str]:

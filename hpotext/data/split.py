@@ -251,9 +251,7 @@ def search_subset(train: pd.DataFrame, fraction: float, seed: int) -> pd.DataFra
     train = train.reset_index(drop=True)
     if fraction >= 1.0:
         return train.copy()
-    return train.iloc[subset_rows(train["label"].to_numpy(), fraction, seed)].reset_index(
-        drop=True
-    )
+    return train.iloc[subset_rows(train["label"].to_numpy(), fraction, seed)].reset_index(drop=True)
 
 
 def subset_rows(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:

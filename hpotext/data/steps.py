@@ -20,7 +20,7 @@ from hpotext.data.info import DatasetInfo, load_split
 from hpotext.data.split import prepare_dataset, sample_rows, search_subset
 from hpotext.data.tables import read_table
 from hpotext.data.text import Vocab, unknown_warning
-from hpotext.io import write_parquet
+from hpotext.io import atomic_path, write_parquet
 from hpotext.models.weights import extract_folder, get_encoder
 
 log = logging.getLogger(__name__)
@@ -72,14 +72,33 @@ def features(
             table.save(path, features_meta(max_len, layers, len(ids)))
             written.append(features_file(out, max_len, layers))
         log.info(
-            "max_len %d: %d texts, train_layers %s cached in %.1f s (%.0f MB)", max_len,
-            len(ids), sorted(tables), time.perf_counter() - start,
+            "max_len %d: %d texts, train_layers %s cached in %.1f s (%.0f MB)",
+            max_len,
+            len(ids),
+            sorted(tables),
+            time.perf_counter() - start,
             sum(t.states.numel() * t.states.element_size() for t in tables.values()) / 1e6,
         )
     if out.exists():
         shutil.rmtree(out)
     os.replace(tmp, out)
     return written
+
+
+def vectors(vocab_path: str, encoder: str, out_path: str | Path) -> float:
+    """The vocabulary's word vectors from the encoder's input embeddings (hpotext.models.vectors),
+    one row per vocab.json word, to ``out_path`` (.npy, atomically); returns the share of words
+    the encoder's tokenizer knows every piece of."""
+    import numpy as np
+
+    from hpotext.models.vectors import word_vectors
+
+    found, known = word_vectors(encoder, Vocab.load(vocab_path).itos)
+    with atomic_path(out_path) as tmp, open(tmp, "wb") as handle:
+        np.save(handle, found)
+    log.info("%d word vectors of dimension %d; %.1f %% of words fully known to %s",
+             len(found), found.shape[1], 100 * known, encoder)  # fmt: skip
+    return known
 
 
 def prepare(

@@ -14,6 +14,10 @@ from hpotext.errors import ConfigError
 from hpotext.limits import FRACTION, TEXT, WHOLE, Limit, check, check_fields
 
 BOE_POOLINGS = ("mean", "max", "meanmax")
+# How a from-scratch family's embeddings start: random, or the study's pretrained word vectors
+# (the encoder's input embeddings averaged over each word's WordPiece pieces, reduced to
+# embed_dim), after Kim 2014's CNN-static
+EMBED_INITS = ("random", "pretrained")
 
 
 @dataclass
@@ -23,6 +27,7 @@ class BoEConfig:
     vocab_size: int
     num_classes: int
     embed_dim: int = 128
+    embed_init: str = "random"  # or pretrained: the study's word vectors (rule vectors)
     dropout: float = 0.2
     pooling: str = "mean"
     hidden_dim: int = 0
@@ -46,6 +51,7 @@ class CNNConfig:
     vocab_size: int
     num_classes: int
     embed_dim: int = 128
+    embed_init: str = "random"  # or pretrained: the study's word vectors (rule vectors)
     dropout: float = 0.2
     num_filters: int = 100
     kernel_sizes: tuple[int, ...] = (3, 4, 5)
@@ -64,6 +70,7 @@ class LSTMConfig:
     vocab_size: int
     num_classes: int
     embed_dim: int = 128
+    embed_init: str = "random"  # or pretrained: the study's word vectors (rule vectors)
     dropout: float = 0.2
     hidden_dim: int = 128
     num_layers: int = 1
@@ -88,6 +95,7 @@ class TransformerConfig:
     vocab_size: int
     num_classes: int
     embed_dim: int = 128
+    embed_init: str = "random"  # or pretrained: the study's word vectors (rule vectors)
     dropout: float = 0.2
     num_heads: int = 4
     num_layers: int = 2
@@ -146,18 +154,21 @@ DATA_LIMITS = {
 MODEL_LIMITS: dict[str, dict[str, Limit]] = {
     "boe": {
         "embed_dim": WHOLE,
+        "embed_init": Limit(choices=EMBED_INITS),
         "dropout": FRACTION,
         "pooling": Limit(choices=BOE_POOLINGS),
         "hidden_dim": Limit(0, whole=True),  # 0: no hidden layer
     },
     "cnn": {
         "embed_dim": WHOLE,
+        "embed_init": Limit(choices=EMBED_INITS),
         "dropout": FRACTION,
         "num_filters": WHOLE,
         "kernel_sizes": Limit(1, whole=True, many=True),
     },
     "lstm": {
         "embed_dim": WHOLE,
+        "embed_init": Limit(choices=EMBED_INITS),
         "dropout": FRACTION,
         "hidden_dim": WHOLE,
         "num_layers": WHOLE,
@@ -166,6 +177,7 @@ MODEL_LIMITS: dict[str, dict[str, Limit]] = {
     },
     "transformer": {
         "embed_dim": WHOLE,  # and a multiple of num_heads (TransformerConfig checks the pair)
+        "embed_init": Limit(choices=EMBED_INITS),
         "dropout": FRACTION,
         "num_heads": WHOLE,
         "num_layers": WHOLE,

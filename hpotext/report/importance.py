@@ -139,9 +139,9 @@ def scopes(obs: pd.DataFrame, space: Space, min_trials: int) -> dict[str, list[s
         n = int((obs[MODEL] == family).sum())
         own = [hp for hp in space.hyperparameters if hp.family == family and _varies(hp)]
         if (own or any(hp.families for hp in shared)) and n >= min_trials:
-            out[family] = [
-                hp.key for hp in shared if hp.key != MODEL and hp.active_for(family)
-            ] + [hp.key for hp in own]
+            out[family] = [hp.key for hp in shared if hp.key != MODEL and hp.active_for(family)] + [
+                hp.key for hp in own
+            ]
     return out
 
 

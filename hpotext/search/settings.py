@@ -26,7 +26,7 @@ import yaml
 from hpotext import space as space_mod
 from hpotext.errors import ConfigError
 from hpotext.io import write_text
-from hpotext.models.weights import resolve_encoder
+from hpotext.models.weights import needs_encoder, resolve_encoder
 from hpotext.search.store import SettingsChanged, TrialStore, changed_keys, next_free, stored_meta
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ def check_study(
         return
     named = optimizer or cfg["search"]["optimizer"]
     encoder = None
-    if "encoder" in space.families:
+    if needs_encoder(space):
         encoder = resolve_encoder(cfg["encoder"]["name"]).folder
     known = search_meta(
         space, named, cfg["search"]["seed"], cfg["train"], cfg["text"]["max_len"], None, encoder

@@ -223,6 +223,15 @@ def build(
     ).to(device)
     if data.features is not None:
         model.attach_features(data.features)  # type: ignore[operator]
+    if model_hparams.get("embed_init") == "pretrained":
+        if data.vectors is None:
+            raise ConfigError(
+                f"model {model_name!r} has embed_init: pretrained but the study has no word "
+                "vectors; run it through the workflow (rule vectors) or set embed_init: random"
+            )
+        from hpotext.models.vectors import init_embeddings
+
+        init_embeddings(model, data.vectors)
     return model
 
 

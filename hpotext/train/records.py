@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from hpotext.models.features import FeatureTable
 
 
@@ -16,7 +18,8 @@ class TrainData:
     """Encoded splits: token id lists and class indices, as one model family takes them.
 
     For the pretrained encoder, ``pretrained`` is its folder and, when the frozen bottom's
-    states are cached, ``features`` holds them and the ids are rows of that table."""
+    states are cached, ``features`` holds them and the ids are rows of that table. For the
+    from-scratch families, ``vectors`` are the vocabulary's pretrained word vectors."""
 
     train_ids: Sequence[Sequence[int]]
     train_labels: Sequence[int]
@@ -27,6 +30,7 @@ class TrainData:
     max_len: int
     pretrained: str | None = None
     features: FeatureTable | None = None
+    vectors: np.ndarray | None = None  # (vocab_size, D) word vectors, for embed_init: pretrained
 
     def for_model(self, model: object) -> TrainData:
         """The data any model trains on: these ids (a :class:`hpotext.train.setup.TrainInputs`

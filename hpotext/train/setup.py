@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import torch
 
 from hpotext.data import info as data_mod
@@ -74,8 +75,16 @@ class Preprocess:
     """How texts become ids for each model family: the study vocabulary (cut to ``max_len``,
     text.max_len) or, for the pretrained encoder, its own tokenizer at the model's max_len."""
 
-    def __init__(self, vocab: str, info: str, max_len: int, encoder: str | None = None) -> None:
+    def __init__(
+        self,
+        vocab: str,
+        info: str,
+        max_len: int,
+        encoder: str | None = None,
+        vectors: str | None = None,
+    ) -> None:
         self.vocab_path, self.encoder, self.text_max_len = vocab, encoder, max_len
+        self.vectors_path = vectors
         self.classes = data_mod.DatasetInfo.from_json(info).classes
         self._vocab: Vocab | None = None
         self._tokenizer: Any = None
@@ -89,6 +98,19 @@ class Preprocess:
         if PREPROCESSING[model.family] == "vocab":
             return len(self.vocab())
         return len(self.tokenizer())
+
+    def vectors(self) -> np.ndarray | None:
+        """The vocabulary's word vectors, when the study has them (vectors rule)."""
+        if self.vectors_path is None:
+            return None
+        found = np.load(self.vectors_path)
+        if len(found) != len(self.vocab()):
+            raise StaleFileError(
+                f"word vectors {self.vectors_path} have {len(found)} rows but the vocabulary "
+                f"{self.vocab_path} has {len(self.vocab())} words; delete the vectors file so "
+                "the vectors rule computes it again"
+            )
+        return found
 
     def vocab(self) -> Vocab:
         if self._vocab is None:
@@ -130,7 +152,7 @@ class TrainInputs:
         """``train_rows``: train on only these positions of the train split (the proxy's slice
         of the search subset, whose cached features it then shares)."""
         self.files, self.train_rows = files, train_rows
-        self.preprocess = Preprocess(files.vocab, files.info, max_len, files.encoder)
+        self.preprocess = Preprocess(files.vocab, files.info, max_len, files.encoder, files.vectors)
         self._kept: dict[tuple[Any, ...], TrainData] = {}
 
     def _train_split(self, model: ModelConfig) -> tuple[list[list[int]], list[int]]:
@@ -154,7 +176,8 @@ class TrainInputs:
                 prep.vocab_size(model),
                 len(prep.classes),
                 max_len,
-                pretrained=prep.encoder if key[0] == "tokenizer" else None,
+                pretrained=None if key[0] == "vocab" else prep.encoder,
+                vectors=prep.vectors() if key[0] == "vocab" else None,
             )
         cached = self._cached(model, max_len)
         if cached is None:

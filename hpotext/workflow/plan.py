@@ -17,7 +17,13 @@ from typing import Any
 
 from hpotext.data.datasets import dataset_names
 from hpotext.errors import ConfigError
-from hpotext.models.weights import EncoderSource, encoder_names, resolve_encoder
+from hpotext.models.weights import (
+    EncoderSource,
+    encoder_names,
+    needs_encoder,
+    pretrained_vectors,
+    resolve_encoder,
+)
 from hpotext.search.settings import check_study
 from hpotext.space import Space, load, meaning
 from hpotext.space.priors import apply_priors, load_priors
@@ -191,8 +197,9 @@ class Plan:
         return self.arm_spaces.get(arm_of(exp) or "", self.space)
 
     def encoder(self, exp: str) -> EncoderSource | None:
-        """The study's pretrained encoder (encoder.name), when its space has the encoder family."""
-        if "encoder" not in self.space_of(exp).families:
+        """The study's pretrained encoder (encoder.name), when its space has the encoder family
+        or a family whose embeddings may start from its word vectors."""
+        if not needs_encoder(self.space_of(exp)):
             return None
         return resolve_encoder(self.setting(exp, "encoder", "name"))
 
@@ -200,9 +207,9 @@ class Plan:
         """The (max_len, train_layers) values the features rule caches the frozen bottom for:
         every value the space allows (at most 4 max_len values); empty when there is no
         encoder, caching is off, or a float/long range leaves nothing finite to cache."""
-        if self.encoder(exp) is None or not self.setting(exp, "encoder", "cache_features"):
-            return {}
         space = self.space_of(exp)
+        if "encoder" not in space.families or not self.setting(exp, "encoder", "cache_features"):
+            return {}
         lengths = space.values("encoder", "max_len", most=4)
         layers = space.values("encoder", "train_layers")
         if not lengths or not layers:
@@ -216,6 +223,8 @@ class Plan:
         if source is None:
             return {}
         found = {"encoder": source.folder}
+        if pretrained_vectors(self.space_of(exp)):
+            found["vectors"] = f"results/{base_exp(exp)}/data/vectors.npy"
         if split is not None and self.feature_grid(exp):
             found["features_train"] = f"results/{exp}/features/{split}"
             found["features_val"] = f"results/{exp}/features/val"
@@ -374,11 +383,13 @@ def plan(
 
 
 def check_encoder(space: Space, name: str) -> None:
-    """A space with the encoder family needs a readable encoder.name whose positions hold the
+    """A space that needs the encoder needs a readable encoder.name whose positions hold the
     longest max_len the space allows plus [CLS] and [SEP]; one ConfigError sentence otherwise."""
-    if "encoder" not in space.families:
+    if not needs_encoder(space):
         return
     source = resolve_encoder(name)
+    if "encoder" not in space.families:
+        return
     hp = space.by_key().get("encoder__max_len")
     values = space.values("encoder", "max_len")
     longest = int(hp.high) if hp is not None and hp.high is not None else max(values or (0,))
