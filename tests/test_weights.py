@@ -40,6 +40,7 @@ def tiny(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> EncoderWheel:
         files={name: sha(data) for name, data in FILES.items()},
         licence="test",
         description="a test folder",
+        positions=40,
     )
     monkeypatch.setitem(weights.ENCODERS, "tiny", enc)
     return enc
@@ -81,3 +82,12 @@ def test_a_bad_file_leaves_no_folder(tmp_path: Path, tiny: EncoderWheel) -> None
 def test_an_unknown_encoder_is_one_sentence() -> None:
     with pytest.raises(DataError, match="unknown encoder 'bert-huge' \\(shipped encoders: minilm"):
         get_encoder("bert-huge")
+
+
+def test_every_shipped_encoder_declares_its_positions() -> None:
+    from hpotext.models.weights import ENCODERS, resolve_encoder
+
+    for name, encoder in ENCODERS.items():
+        source = resolve_encoder(name)
+        assert source.shipped and source.positions == encoder.positions >= 8
+        assert source.folder == f"resources/models/{name}"
