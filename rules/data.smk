@@ -58,7 +58,7 @@ rule features:
 # The study vocabulary's word vectors (the encoder's input embeddings), for embed_init: pretrained.
 rule vectors:
     input:
-        vocab=rules.prepare.output.vocab,
+        vocab="results/{exp}/data/vocab.json",
         encoder=lambda wildcards: PLAN.encoder_inputs(wildcards.exp)["encoder"],
     output:
         vectors="results/{exp}/data/vectors.npy",
