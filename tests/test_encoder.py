@@ -16,9 +16,10 @@ from hpotext.data.info import SplitFiles
 from hpotext.errors import ConfigError, StaleFileError
 from hpotext.models.encoder import EncoderClassifier, compute_features, load_tokenizer, tokenize
 from hpotext.train.config import TrainConfig
+from hpotext.train.inputs import TrainInputs
 from hpotext.train.loop import train
 from hpotext.train.records import TrainData
-from hpotext.train.setup import ModelConfig, TrainInputs
+from hpotext.train.setup import ModelConfig
 from tests.tiny_encoder import write_tiny_encoder
 
 TEXTS = [

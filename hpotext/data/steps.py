@@ -52,8 +52,8 @@ def features(
     ``grid``, one file each in ``out_dir`` (hpotext.models.features; written atomically, the
     folder renamed into place when complete)."""
     from hpotext.models.encoder import compute_features, load_tokenizer, tokenize
+    from hpotext.train.inputs import features_file, features_meta
     from hpotext.train.loop import default_device
-    from hpotext.train.setup import features_file, features_meta
 
     texts = load_split(split_path)["text"]
     tokenizer = load_tokenizer(encoder)

@@ -17,15 +17,10 @@ from hpotext.data.text import tokenize
 from hpotext.final.retrain import train_to_full
 from hpotext.io import read_json, write_json
 from hpotext.train.checkpoint import checkpoint_model
+from hpotext.train.inputs import Preprocess, TrainInputs
 from hpotext.train.loop import default_device, load_model
 from hpotext.train.metrics import predict, report
-from hpotext.train.setup import (
-    ModelConfig,
-    Preprocess,
-    TrainInputs,
-    find_batch_size,
-    training_setup,
-)
+from hpotext.train.setup import ModelConfig, find_batch_size, training_setup
 
 log = logging.getLogger(__name__)
 

@@ -35,7 +35,7 @@ from hpotext.space.priors import sample_around_prior
 from hpotext.train.callbacks import Callback, TrainState
 
 if TYPE_CHECKING:
-    from hpotext.train.setup import TrainInputs
+    from hpotext.train.inputs import TrainInputs
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ def proxy_data(files: SplitFiles, rows: int, max_len: int, seed: int) -> TrainIn
     validation split, as each model family takes them (the encoder family reads the slice's
     rows of the search subset's cached features)."""
     from hpotext.data.split import subset_rows
-    from hpotext.train.setup import TrainInputs
+    from hpotext.train.inputs import TrainInputs
 
     labels = load_split(files.train)["label"].to_numpy()
     kept = None

@@ -14,9 +14,10 @@ from hpotext.optimizers.records import Result, Suggestion
 from hpotext.space.core import Space
 from hpotext.train.callbacks import Callback
 from hpotext.train.config import TrainConfig
+from hpotext.train.inputs import TrainInputs
 from hpotext.train.loop import train
 from hpotext.train.records import TrainData
-from hpotext.train.setup import BatchSizeFor, ModelConfig, TrainInputs, training_setup
+from hpotext.train.setup import BatchSizeFor, ModelConfig, training_setup
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,9 @@ from hpotext.search.store import TrialStore
 from hpotext.selection.rule import chosen_optimizer
 from hpotext.studies.sequence import hurdle_configs
 from hpotext.train.diagnosis import stoppers
+from hpotext.train.inputs import TrainInputs
 from hpotext.train.loop import default_device
-from hpotext.train.setup import ModelConfig, TrainInputs, find_batch_size
+from hpotext.train.setup import ModelConfig, find_batch_size
 
 log = logging.getLogger(__name__)
 

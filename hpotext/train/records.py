@@ -33,7 +33,7 @@ class TrainData:
     vectors: np.ndarray | None = None  # (vocab_size, D) word vectors, for embed_init: pretrained
 
     def for_model(self, model: object) -> TrainData:
-        """The data any model trains on: these ids (a :class:`hpotext.train.setup.TrainInputs`
+        """The data any model trains on: these ids (a :class:`hpotext.train.inputs.TrainInputs`
         instead encodes the splits as each model family takes them)."""
         return self
 
