@@ -191,6 +191,13 @@ def test_a_local_encoder_folder_and_its_errors(config, tmp_path: Path) -> None:
             plan(config("config/test_encoder.yaml", encoder={"name": name}), gpu=False)
         assert "\n" not in str(err.value) and "encoder.name" in str(err.value)
     (tmp_path / "weights.bak").rename(folder / "model.safetensors")
+    mixed = shutil.copytree(folder, tmp_path / "mixed")  # a tokenizer of other weights
+    (mixed / "tokenizer.json").unlink()
+    words = (mixed / "vocab.txt").read_text().splitlines()
+    (mixed / "vocab.txt").write_text("\n".join(words + [f"w{i}" for i in range(9)]) + "\n")
+    with pytest.raises(ConfigError, match="does not belong to these weights") as err:
+        plan(config("config/test_encoder.yaml", encoder={"name": str(mixed)}), gpu=False)
+    assert f"{len(words) + 9} tokens but config.json's vocab_size is {len(words)}" in str(err.value)
     space = yaml.safe_load(Path("config/spaces/test_encoder.yaml").read_text())
     space["fixed"]["encoder__max_len"] = 64  # + [CLS] and [SEP] > 40 positions
     Path("long.yaml").write_text(yaml.safe_dump(space))

@@ -174,14 +174,39 @@ def check_folder(path: Path, name: str) -> Path:
 
 
 def _positions(config_json: Path) -> int | None:
+    """The folder's max_position_embeddings, after checking its tokenizer fits its embeddings."""
     try:
-        value = json.loads(config_json.read_text()).get("max_position_embeddings")
+        config = json.loads(config_json.read_text())
+        value, vocab_size = config.get("max_position_embeddings"), config.get("vocab_size")
     except (OSError, ValueError, AttributeError) as err:
         raise ConfigError(
             f"encoder {config_json.parent}: config.json is not readable JSON ({err}); fix or "
             "replace it"
         ) from None
+    tokens = _tokenizer_size(config_json.parent)
+    if isinstance(vocab_size, int) and tokens is not None and tokens > vocab_size:
+        raise ConfigError(
+            f"encoder {config_json.parent}: its tokenizer has {tokens} tokens but config.json's "
+            f"vocab_size is {vocab_size}; the tokenizer does not belong to these weights, so put "
+            "the model's own tokenizer files in the folder"
+        )
     return int(value) if isinstance(value, int) else None
+
+
+def _tokenizer_size(folder: Path) -> int | None:
+    """The number of token ids the folder's tokenizer uses (tokenizer.json, else vocab.txt)."""
+    try:
+        if (folder / "tokenizer.json").is_file():
+            raw = json.loads((folder / "tokenizer.json").read_text())
+            vocab = raw.get("model", {}).get("vocab")
+            ids = list(vocab.values()) if isinstance(vocab, dict) else list(range(len(vocab or [])))
+            ids += [t["id"] for t in raw.get("added_tokens", [])]
+            return max(ids) + 1 if ids else None
+        if (folder / "vocab.txt").is_file():
+            return len((folder / "vocab.txt").read_text().splitlines())
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
+        return None  # unreadable here: loading it says why
+    return None
 
 
 def pretrained_vectors(space: Space) -> bool:
