@@ -44,6 +44,7 @@ VARIANTS: dict[str, tuple[int, float, bool, int]] = {
     "all layers (full fine-tune)": (99, 5e-5, False, 99),
 }
 MAX_LEN, BATCH = 64, 32
+TFIDF = "TF-IDF + logistic regression"
 
 
 def splits(dataset: str, folder: Path, rows: int | None = None) -> None:
@@ -128,23 +129,13 @@ def run_variant(name: str, seed: int, epochs: int, folder: Path) -> dict[str, An
 
 
 def tfidf(folder: Path) -> dict[str, Any]:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
+    """The study's own reference (hpotext.final.steps.tfidf) on the same split."""
+    from hpotext.final.steps import tfidf as study_tfidf
 
-    from hpotext.data.text import tokenize
-
-    frames = {s: pd.read_parquet(folder / f"{s}.parquet") for s in ("train", "test")}
-    start = time.perf_counter()
-    model = make_pipeline(
-        TfidfVectorizer(tokenizer=tokenize, token_pattern=None, ngram_range=(1, 2),
-                        sublinear_tf=True),
-        LogisticRegression(max_iter=2000, C=10.0),
-    )  # fmt: skip
-    model.fit(frames["train"]["text"], frames["train"]["label"])
-    accuracy = float((model.predict(frames["test"]["text"]) == frames["test"]["label"]).mean())
-    return {"variant": "TF-IDF + logistic regression", "seed": 0, "test_at_best_val": accuracy,
-            "fit_seconds": time.perf_counter() - start}  # fmt: skip
+    files = [str(folder / f"{s}.parquet") for s in ("train", "val", "test")]
+    found = study_tfidf(*files, str(folder / "dataset.json"), str(folder / "tfidf.json"))
+    accuracy, seconds = found["test"]["accuracy"], found["seconds"]
+    return {"variant": TFIDF, "seed": 0, "test_at_best_val": accuracy, "fit_seconds": seconds}
 
 
 def main() -> None:
@@ -152,8 +143,11 @@ def main() -> None:
     parser.add_argument("--dataset", default="vader")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS))
+    parser.add_argument("--variants", nargs="*", default=list(VARIANTS))
     parser.add_argument("--rows", type=int, help="only this many rows per split (a quick check)")
+    parser.add_argument(
+        "--merge", action="store_true", help="add to the committed table's rows (same machine)"
+    )
     parser.add_argument("--one", help=argparse.SUPPRESS)  # a child process: one variant
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -173,10 +167,17 @@ def main() -> None:
                 out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
                 rows.append(json.loads(out.strip().splitlines()[-1]))
                 print(rows[-1], flush=True)
-    write(pd.DataFrame(rows), args)
+    frame = pd.DataFrame(rows)
+    old = OUT / "pretrained_layers.parquet"
+    if args.merge and old.exists():
+        kept = pd.read_parquet(old)
+        new = set(zip(frame["variant"], frame["seed"], strict=True))
+        mask = [(v, s) not in new for v, s in zip(kept["variant"], kept["seed"], strict=True)]
+        frame = pd.concat([kept[mask], frame], ignore_index=True)
+    write(frame, sorted(set(frame["seed"])), args)
 
 
-def write(frame: pd.DataFrame, args: argparse.Namespace) -> None:
+def write(frame: pd.DataFrame, seeds: list[int], args: argparse.Namespace) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -194,33 +195,38 @@ def write(frame: pd.DataFrame, args: argparse.Namespace) -> None:
         "",
         f"{args.dataset}, the project's own split (prepare's defaults: 80/10/10, seed 0), "
         f"all-MiniLM-L6-v2, max_len {MAX_LEN}, batch {BATCH}, AdamW with 10 % warm-up and cosine "
-        f"decay over {args.epochs} epochs, seeds {args.seeds}. Test accuracy at the epoch with the "
-        "best validation accuracy; seconds per epoch include the validation pass.",
+        f"decay over {args.epochs} epochs, seeds {seeds} (each row: its own). Test accuracy "
+        "at the epoch with the best validation accuracy; seconds per epoch include the "
+        "validation pass.",
         "",
         f"Measured {dt.date.today()} on {machine()}.",
         "",
-        "| variant | test accuracy | vs TF-IDF | test after each epoch | best epoch | s / epoch "
-        "| features s (once) | peak RSS GB |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
-        f"| TF-IDF + logistic regression | {tfidf_acc:.4f} | | | | | | |",
+        "| variant | seeds | test accuracy | vs TF-IDF | mean test after each epoch | best epoch "
+        "| s / epoch | features s (once) | peak RSS GB |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        f"| TF-IDF + logistic regression | | {tfidf_acc:.4f} | | | | | | |",
     ]
     encoder = frame[~frame["variant"].str.startswith("TF-IDF")]
     for name, part in encoder.groupby("variant", sort=False):
         acc = part["test_at_best_val"]
         spread = f" ± {acc.std():.4f}" if len(part) > 1 else ""
-        curve = " / ".join(f"{v:.3f}" for v in part["test_accuracy"].iloc[0])
+        curves = [list(c) for c in part["test_accuracy"]]
+        curve = " / ".join(f"{sum(v) / len(v):.3f}" for v in zip(*curves, strict=False))
         secs = sum(map(sum, part["seconds_per_epoch"])) / sum(map(len, part["seconds_per_epoch"]))
-        best, features = int(part["best_epoch"].iloc[0]), part["feature_seconds"].mean()
+        best = ", ".join(str(int(b)) for b in part["best_epoch"])
+        features = part["feature_seconds"].mean()
         lines.append(
-            f"| {name} | {acc.mean():.4f}{spread} | {acc.mean() - tfidf_acc:+.4f} | {curve} | "
-            f"{best} | {secs:.1f} | {features:.0f} | {part['peak_rss_gb'].max():.2f} |"
+            f"| {name} | {len(part)} | {acc.mean():.4f}{spread} | {acc.mean() - tfidf_acc:+.4f} "
+            f"| {curve} | {best} | {secs:.1f} | {features:.0f} | {part['peak_rss_gb'].max():.2f} |"
         )
     (OUT / "pretrained_layers.md").write_text("\n".join(lines) + "\n")
     fig, ax = plt.subplots(figsize=(8, 4))
-    for name, part in encoder.groupby("variant", sort=False):
-        secs = list(part["seconds_per_epoch"].iloc[0])
-        elapsed = [sum(secs[: i + 1]) + part["feature_seconds"].iloc[0] for i in range(len(secs))]
-        ax.plot(elapsed, part["test_accuracy"].iloc[0], marker="o", label=name)
+    for name, part in encoder.groupby("variant", sort=False):  # means over the seeds
+        secs = [sum(v) / len(v) for v in zip(*part["seconds_per_epoch"], strict=False)]
+        accs = [sum(v) / len(v) for v in zip(*part["test_accuracy"], strict=False)]
+        start = part["feature_seconds"].mean()
+        elapsed = [start + sum(secs[: i + 1]) for i in range(len(secs))]
+        ax.plot(elapsed, accs, marker="o", label=f"{name} ({len(part)} seeds)")
     ax.axhline(tfidf_acc, color="grey", linestyle="--", label="TF-IDF + LR")
     ax.set_xscale("log")
     ax.set_xlabel("seconds of training (features included)")
