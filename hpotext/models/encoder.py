@@ -22,6 +22,7 @@ from hpotext.errors import ConfigError
 from hpotext.models._common import length_mask
 from hpotext.models.configs import ENCODER_POOLINGS, EncoderConfig
 from hpotext.models.features import FeatureTable
+from hpotext.train.batches import pad_batch
 
 __all__ = [
     "ENCODER_POOLINGS",
@@ -125,6 +126,7 @@ class EncoderClassifier(nn.Module):
         self.dropout = nn.Dropout(cfg.dropout)
         self.classifier = nn.Linear(config.hidden_size, cfg.num_classes)
         self.features: FeatureTable | None = None
+        self._bidirectional_mask = transformers().masking_utils.create_bidirectional_mask
 
     # --- what trains ---------------------------------------------------------------------------
     def frozen_modules(self) -> list[nn.Module]:
@@ -202,21 +204,25 @@ class EncoderClassifier(nn.Module):
         ids[torch.arange(batch, device=tokens.device), lengths + 1] = self.sep_id
         return ids
 
-    def _run(self, h: torch.Tensor, valid: torch.Tensor, layers: Iterable[nn.Module]) -> Any:
-        mask = transformers().masking_utils.create_bidirectional_mask(
+    def _mask(self, h: torch.Tensor, valid: torch.Tensor) -> Any:
+        """The attention mask the encoder's layers take for real positions ``valid`` (B, W+2)."""
+        return self._bidirectional_mask(
             config=self.encoder.config, inputs_embeds=h, attention_mask=valid.long()
         )
+
+    def embed(self, tokens: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, Any]:
+        """The embeddings (B, W + 2, H) of [CLS], tokens, [SEP] and their attention mask."""
+        ids = self._with_specials(tokens, lengths)
+        h = self.encoder.embeddings(input_ids=ids)  # (B, W+2, H)
+        return h, self._mask(h, length_mask(lengths + 2, ids.shape[1]))
+
+    @staticmethod
+    def run(h: torch.Tensor, mask: Any, layers: Iterable[nn.Module]) -> torch.Tensor:
+        """Hidden states ``h`` through ``layers``."""
         for layer in layers:
             out = layer(h, mask)
             h = out[0] if isinstance(out, tuple) else out
         return h
-
-    def bottom(self, tokens: torch.Tensor, lengths: torch.Tensor, depth: int) -> torch.Tensor:
-        """Hidden states (B, W + 2, H) after the embeddings and the first ``depth`` layers."""
-        ids = self._with_specials(tokens, lengths)
-        valid = length_mask(lengths + 2, ids.shape[1])  # (B, W+2)
-        h = self.encoder.embeddings(input_ids=ids)  # (B, W+2, H)
-        return self._run(h, valid, self.layers[:depth])  # type: ignore[no-any-return]
 
     def forward(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Map tokens (B, L) (or feature rows) and lengths (B,) to logits (B, num_classes)."""
@@ -229,10 +235,12 @@ class EncoderClassifier(nn.Module):
         valid = length_mask(lengths + 2, width + 2)  # (B, W+2): [CLS], tokens, [SEP]
         if self.features is not None:
             h = self.features.gather(tokens, lengths)  # (B, W+2, H)
+            mask = self._mask(h, valid)
         else:
             with torch.set_grad_enabled(self.full and torch.is_grad_enabled()):
-                h = self.bottom(tokens, lengths, self.frozen)
-        h = self._run(h, valid, self.layers[self.frozen :])  # (B, W+2, H)
+                h, mask = self.embed(tokens, lengths)
+                h = self.run(h, mask, self.layers[: self.frozen])
+        h = self.run(h, mask, self.layers[self.frozen :])  # (B, W+2, H)
         if self.cfg.pooling == "cls":
             pooled = h[:, 0]  # (B, H)
         else:
@@ -266,15 +274,10 @@ def compute_features(
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))  # little padding
     for start in range(0, len(order), batch_size):
         chunk = order[start : start + batch_size]
-        lengths = torch.tensor([len(ids[i]) for i in chunk], device=device)
-        tokens = torch.zeros(len(chunk), int(lengths.max()), dtype=torch.long, device=device)
-        for row, i in enumerate(chunk):
-            tokens[row, : len(ids[i])] = torch.tensor(ids[i], device=device)
-        specials = model._with_specials(tokens, lengths)
-        valid = length_mask(lengths + 2, specials.shape[1])
-        h = model.encoder.embeddings(input_ids=specials)
+        batch = pad_batch([ids[i] for i in chunk], [0] * len(chunk)).to(device)
+        h, mask = model.embed(batch.tokens, batch.lengths)
         for d in range(1, max(wanted, default=0) + 1):
-            h = model._run(h, valid, [model.layers[d - 1]])
+            h = model.run(h, mask, [model.layers[d - 1]])
             if d in per_text:
                 for row, i in enumerate(chunk):
                     per_text[d][i] = h[row, : len(ids[i]) + 2].to("cpu", dtype)

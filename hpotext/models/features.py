@@ -45,14 +45,18 @@ class FeatureTable:
             start = end
         return cls(states, first, sep)
 
+    def starts(self) -> list[int]:
+        """Every text's [CLS] row, in order."""
+        found = torch.nonzero(self.first == torch.arange(len(self.first))).flatten().tolist()
+        return [s for s in found if s > 0]
+
     def __len__(self) -> int:
         """The number of texts."""
-        return int((self.first[1:] == torch.arange(1, len(self.first))).sum())
+        return len(self.starts())
 
     def row_ids(self) -> list[list[int]]:
         """Every text's content rows, in order: what training takes as its token ids."""
-        starts = torch.nonzero(self.first == torch.arange(len(self.first))).flatten().tolist()
-        return [list(range(s + 1, int(self.sep[s]))) for s in starts if s > 0]
+        return [list(range(s + 1, int(self.sep[s]))) for s in self.starts()]
 
     def concat(self, other: FeatureTable) -> FeatureTable:
         """This table's texts, then ``other``'s (its rows shifted past this table's)."""
@@ -65,8 +69,7 @@ class FeatureTable:
 
     def select(self, texts: list[int]) -> FeatureTable:
         """A table of only the texts at positions ``texts`` (in that order)."""
-        starts = torch.nonzero(self.first == torch.arange(len(self.first))).flatten().tolist()
-        starts = [s for s in starts if s > 0]
+        starts = self.starts()
         return FeatureTable.from_texts(
             [self.states[starts[i] : int(self.sep[starts[i]]) + 1] for i in texts]
         )
