@@ -8,6 +8,19 @@ import sys
 from pathlib import Path
 
 import torch
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+# The from-scratch space (no pretrained encoder): the optimizer, efficiency and transfer tables
+# were measured on it, and their runners build only the study vocabulary's inputs.
+SCRATCH_SPACE = "config/spaces/scratch.yaml"
+
+
+def scratch_study() -> dict:
+    """config/config.yaml (raw, before schema defaults) with the from-scratch space."""
+    raw = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    raw["search"] = {**raw.get("search", {}), "space": SCRATCH_SPACE}
+    return raw
 
 
 def machine() -> str:

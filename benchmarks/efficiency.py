@@ -48,7 +48,7 @@ import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import fixed_hash_seed, machine, save_figure  # noqa: E402
+from benchmarks.common import fixed_hash_seed, machine, save_figure, scratch_study  # noqa: E402
 from hpotext import space as space_mod  # noqa: E402
 from hpotext.data import steps as pipeline  # noqa: E402
 from hpotext.data.datasets import dataset_names
@@ -66,7 +66,7 @@ from hpotext.train.diagnosis import Diagnosis, EmaStopper, Gate, stoppers  # noq
 from hpotext.train.loop import load_model, train  # noqa: E402
 from hpotext.train.metrics import predict  # noqa: E402
 from hpotext.train.setup import encode_split, load_train_data  # noqa: E402
-from hpotext.workflow.config import load_yaml, validate_config  # noqa: E402
+from hpotext.workflow.config import validate_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "results" / "efficiency"
@@ -81,14 +81,14 @@ VARIANTS: dict[str, tuple[bool, dict[str, Any]]] = {  # name -> (continuation, s
 log = logging.getLogger("benchmarks.efficiency")
 
 
-
 def subset_files(d: Path) -> SplitFiles:
     names = ("search_subset.parquet", "val.parquet", "vocab.json", "dataset.json")
     return SplitFiles(*(str(d / n) for n in names))
 
+
 def prepare(dataset: str, cache: Path, work: Path) -> dict[str, Any]:
     """Fetch, split and subset ``dataset`` as the default study does; the config used."""
-    raw = load_yaml(ROOT / "config" / "config.yaml")
+    raw = scratch_study()
     raw["dataset"] = dataset
     cfg = validate_config(raw)
     source = cache / "data" / f"{dataset}.parquet"

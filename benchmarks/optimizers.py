@@ -2,7 +2,7 @@
 
 For each dataset: fetch (or reuse resources/data/<name>.parquet), split 80/10/10 and take the
 40 % search subset as the workflow does, build the proxy table with the config/schema.yaml
-proxy defaults on config/spaces/default.yaml, fit the surrogate, replay every optimizer in
+proxy defaults on config/spaces/scratch.yaml, fit the surrogate, replay every optimizer in
 hpotext.optimizers.OPTIMIZERS over the seeds with one shared budget, and compare them
 (hpotext.selection.rule.selection_report). Writes <out>.md, <out>.parquet (all trajectories) and
 <out>.png (anytime regret, one panel per dataset); <out> defaults to benchmarks/results/optimizers.
@@ -33,7 +33,7 @@ import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import fixed_hash_seed, machine, save_figure  # noqa: E402
+from benchmarks.common import fixed_hash_seed, machine, save_figure, scratch_study  # noqa: E402
 from hpotext.data import steps as pipeline
 from hpotext.data.datasets import dataset_names
 from hpotext.data.info import SplitFiles  # noqa: E402
@@ -44,7 +44,7 @@ from hpotext.proxy.steps import proxy_surrogate as fit_surrogate
 from hpotext.proxy.steps import proxy_table_shard as build_table
 from hpotext.selection.rule import selection_report
 from hpotext.selection.stats import anytime_curves
-from hpotext.workflow.config import load_yaml, validate_config  # noqa: E402
+from hpotext.workflow.config import validate_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "results" / "optimizers"
@@ -53,8 +53,8 @@ log = logging.getLogger("benchmarks.optimizers")
 
 
 def study_config(dataset: str, args: argparse.Namespace) -> dict[str, Any]:
-    """config/config.yaml for ``dataset`` with schema defaults, then the command-line overrides."""
-    raw = load_yaml(ROOT / "config" / "config.yaml")
+    """The default study on the from-scratch space for ``dataset``, then the command line."""
+    raw = scratch_study()
     raw["dataset"] = dataset
     config = validate_config(raw)
     for key in ("rows", "configs", "budget_evaluations"):

@@ -5,7 +5,7 @@ movie-review snippets truncated to 16, 32 and 64 tokens with a vocabulary of the
 least 1, 2 and 3 times (tasks A, B, C), each prepared as the workflow does (a stratified sample
 of ``--rows`` rows, 80/10/10 split, 40 % search subset, vocabulary from train). Every search has
 the same budget in training epochs, one worker, the workflow's default stoppers and
-continuation, and the default space (1..9 epochs, eta 3). Per seed s two chains run through the
+continuation, and the from-scratch space (1..9 epochs, eta 3). Per seed s two chains run through the
 tasks in order, two chains at a time (one torch thread each). On the k-th task (k = 0, 1, 2) the
 optimizer and the trainer get the seed s + 1000 k, the same for a transfer method and its
 baseline: with one seed for every task a baseline would sample the same configs in the same order
@@ -66,7 +66,7 @@ import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import fixed_hash_seed, machine, save_figure  # noqa: E402
+from benchmarks.common import SCRATCH_SPACE, fixed_hash_seed, machine, save_figure, scratch_study  # noqa: E402
 from benchmarks.efficiency import TestScored, time_to  # noqa: E402
 from hpotext import space as space_mod  # noqa: E402
 from hpotext.data.info import DatasetInfo, SplitFiles  # noqa: E402
@@ -84,12 +84,12 @@ from hpotext.space.core import Space  # noqa: E402
 from hpotext.space.priors import apply_priors, derive_priors  # noqa: E402
 from hpotext.train.diagnosis import stoppers  # noqa: E402
 from hpotext.train.setup import encode_split, load_train_data
-from hpotext.workflow.config import load_yaml, validate_config  # noqa: E402
+from hpotext.workflow.config import validate_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 TASK_SEED_STEP = 1000  # the k-th task's seed is seed + k * TASK_SEED_STEP
 OUT = ROOT / "benchmarks" / "results" / "transfer"
-SPACE = "config/spaces/default.yaml"
+SPACE = SCRATCH_SPACE
 TASKS: dict[str, dict[str, int]] = {  # name -> text settings; the order is the sequence
     "A": {"max_len": 16, "min_freq": 1},
     "B": {"max_len": 32, "min_freq": 2},
@@ -104,7 +104,7 @@ log = logging.getLogger("benchmarks.transfer")
 # --- data ----------------------------------------------------------------------------------------
 def prepare_task(task: str, rows: int, cache: Path, work: Path) -> dict[str, Any]:
     """The default study's config with the task's text settings; its data prepared once."""
-    raw = load_yaml(ROOT / "config" / "config.yaml")
+    raw = scratch_study()
     raw["text"] = {**(raw.get("text") or {}), **TASKS[task]}
     raw["data"] = {**(raw.get("data") or {}), "max_rows": rows}
     cfg = validate_config(raw)

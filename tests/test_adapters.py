@@ -15,7 +15,7 @@ from hpotext.optimizers import make_optimizer
 from hpotext.optimizers.records import Result, Suggestion
 
 ADAPTERS = ("dehb", "priorband", "optuna_tpe")
-DEFAULT = S.load("config/spaces/default.yaml")
+DEFAULT = S.load("config/spaces/default.yaml")  # the encoder beside the from-scratch families
 TOY = S.from_dict(
     {
         "fidelity": {"name": "epochs", "min": 1, "max": 9, "eta": 3},
@@ -33,7 +33,8 @@ Event = tuple[str, Suggestion, Result | None]
 
 def quality(config: dict[str, Any]) -> float:
     """A toy validation error at full training: best near lr=1e-2, dropout=0.1, cnn, 128."""
-    q = (math.log10(config["lr"]) + 2) ** 2 + 4 * (config["dropout"] - 0.1) ** 2
+    lr = config["lr"] if "lr" in config else config["encoder__lr"]  # the encoder has its own
+    q = (math.log10(lr) + 2) ** 2 + 4 * (config["dropout"] - 0.1) ** 2
     if config["model"] == "cnn":
         return q + 0.05 * (math.log2(config["cnn__num_filters"]) - 7) ** 2
     return q + 0.3

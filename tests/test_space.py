@@ -15,24 +15,39 @@ from hpotext import space as space_mod
 from hpotext.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT = ROOT / "config/spaces/default.yaml"
+SCRATCH = ROOT / "config/spaces/scratch.yaml"
 
 
 def raw() -> dict:
-    return yaml.safe_load(DEFAULT.read_text())
+    return yaml.safe_load(SCRATCH.read_text())
 
 
-@pytest.mark.parametrize("name", ["default.yaml", "test.yaml"])
+@pytest.mark.parametrize("name", ["default.yaml", "scratch.yaml", "test.yaml", "test_encoder.yaml"])
 def test_shipped_spaces_load_and_their_prior_config_is_valid(name):
     space = space_mod.load(ROOT / "config/spaces" / name)
     prior = space.default()
     space.validate(prior)
     family, model_hp, train_hp = space.to_training(prior)
-    assert family == prior["model"] and "lr" in train_hp and "embed_dim" in model_hp
+    assert family == prior["model"] and "lr" in train_hp
+    assert ("max_len" if family == "encoder" else "embed_dim") in model_hp
+
+
+def test_the_default_space_has_the_encoder_as_its_prior_beside_the_scratch_families():
+    space = space_mod.load(ROOT / "config/spaces/default.yaml")
+    assert space.default()["model"] == "encoder"
+    family, model_hp, train_hp = space.to_training(space.default())
+    assert model_hp["train_layers"] == 2 and model_hp["max_len"] == 64 and train_hp["lr"] == 2e-4
+    by_key = space.by_key()
+    assert by_key["lr"].families == ("boe", "cnn", "lstm", "transformer")
+    assert by_key["embed_dim"].families == ("boe", "cnn", "lstm", "transformer")
+    rng = np.random.default_rng(0)
+    seen = {space.sample(rng)["model"] for _ in range(100)}
+    assert seen == {"boe", "cnn", "lstm", "transformer", "encoder"}
+    assert space.fidelity.max == 3 and space.values("encoder", "train_layers") == (1, 2)
 
 
 def test_conditional_children_are_active_only_for_their_family():
-    space = space_mod.load(DEFAULT)
+    space = space_mod.load(SCRATCH)
     rng = np.random.default_rng(0)
     seen = set()
     for _ in range(200):
@@ -72,7 +87,7 @@ def test_a_family_sets_its_own_training_range_and_shared_ones_skip_families_with
     assert space.values("encoder", "layer_decay") == (1.0,)  # the family's default
     assert space.values("boe", "embed_dim") == (8, 16) and space.values("boe", "lr") is None
     # the files' meaning is unchanged for spaces every family shares (no rerun of old studies)
-    assert all(not hp.families for hp in space_mod.load(DEFAULT).hyperparameters)
+    assert all(not hp.families for hp in space_mod.load(SCRATCH).hyperparameters)
 
 
 def test_a_shared_hyperparameter_no_family_takes_is_one_sentence():
@@ -87,7 +102,7 @@ def test_a_shared_hyperparameter_no_family_takes_is_one_sentence():
 
 
 def test_sampling_respects_bounds_log_and_ints():
-    space = space_mod.load(DEFAULT)
+    space = space_mod.load(SCRATCH)
     rng = np.random.default_rng(1)
     lrs = np.array([space.sample(rng)["lr"] for _ in range(2000)])
     assert lrs.min() >= 1e-4 and lrs.max() <= 3e-2
@@ -99,7 +114,7 @@ def test_sampling_respects_bounds_log_and_ints():
 
 
 def test_to_training_routes_family_keys_and_fixed_values():
-    space = space_mod.load(DEFAULT)
+    space = space_mod.load(SCRATCH)
     config = {**space.default(), "model": "lstm"}
     config.pop("cnn__num_filters")
     config.update(lstm__hidden_dim=64, lstm__pooling="last")
@@ -110,7 +125,7 @@ def test_to_training_routes_family_keys_and_fixed_values():
 
 
 def test_round_trip_and_digest():
-    space = space_mod.load(DEFAULT)
+    space = space_mod.load(SCRATCH)
     again = space_mod.from_dict(space_mod.to_dict(space))
     assert again == space and again.digest() == space.digest()
     changed = raw()
@@ -187,7 +202,7 @@ def test_yaml_syntax_error_is_one_line_with_its_place(tmp_path):
 
 
 def test_validate_rejects_inactive_or_out_of_range_values():
-    space = space_mod.load(DEFAULT)
+    space = space_mod.load(SCRATCH)
     config = space.default()
     with pytest.raises(ConfigError, match="expected keys"):
         space.validate({**config, "lstm__hidden_dim": 64})

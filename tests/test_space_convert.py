@@ -20,7 +20,8 @@ from hpotext.optimizers._convert import (
     to_neps,
 )
 
-DEFAULT = S.load("config/spaces/default.yaml")
+SCRATCH = S.load("config/spaces/scratch.yaml")
+DEFAULT = S.load("config/spaces/default.yaml")  # the encoder beside the from-scratch families
 # Odd choices on purpose: tuples, booleans and ints, which NePS/Optuna cannot hold as they are.
 TOY = S.from_dict(
     {
@@ -44,7 +45,7 @@ TOY = S.from_dict(
 # a family's own lr over the shared one, and a shared embed_dim the encoder does not take
 ENCODER = S.load("config/spaces/test_encoder.yaml")
 SPACES = pytest.mark.parametrize(
-    "space", [DEFAULT, TOY, ENCODER], ids=["default", "toy", "encoder"]
+    "space", [DEFAULT, SCRATCH, TOY, ENCODER], ids=["default", "scratch", "toy", "encoder"]
 )
 
 
@@ -109,8 +110,8 @@ def test_configspace_round_trip(space: S.Space) -> None:
 
 
 def test_configspace_is_seeded() -> None:
-    a = [dict(c) for c in to_configspace(DEFAULT, seed=5).sample_configuration(5)]
-    b = [dict(c) for c in to_configspace(DEFAULT, seed=5).sample_configuration(5)]
+    a = [dict(c) for c in to_configspace(SCRATCH, seed=5).sample_configuration(5)]
+    b = [dict(c) for c in to_configspace(SCRATCH, seed=5).sample_configuration(5)]
     assert a == b
 
 
@@ -181,20 +182,20 @@ def test_prior_of_tuple_choice_is_encoded() -> None:
 
 
 def test_conversion_errors() -> None:
-    config = DEFAULT.default()
+    config = SCRATCH.default()
     del config["cnn__num_filters"]
     with pytest.raises(ConfigError, match="cnn__num_filters"):
-        from_neps(DEFAULT, config)
+        from_neps(SCRATCH, config)
     with pytest.raises(ConfigError, match="model"):
-        from_neps(DEFAULT, {**DEFAULT.default(), "model": "gpt"})
-    single = S.from_dict({**S.to_dict(DEFAULT), "fidelity": {"min": 9, "max": 9, "eta": 3}})
+        from_neps(SCRATCH, {**SCRATCH.default(), "model": "gpt"})
+    single = S.from_dict({**S.to_dict(SCRATCH), "fidelity": {"min": 9, "max": 9, "eta": 3}})
     with pytest.raises(ConfigError, match="min < max"):
         to_neps(single)
 
 
 def test_out_of_bounds_floats_are_clipped() -> None:
-    config = {**DEFAULT.default(), "lr": 0.03 * (1 + 1e-15), "cnn__num_filters": 256.4}
-    out = from_neps(DEFAULT, config)
+    config = {**SCRATCH.default(), "lr": 0.03 * (1 + 1e-15), "cnn__num_filters": 256.4}
+    out = from_neps(SCRATCH, config)
     assert out["lr"] == 0.03 and out["cnn__num_filters"] == 256
 
 
