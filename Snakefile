@@ -18,6 +18,7 @@ include: "rules/select.smk"
 include: "rules/validate.smk"
 include: "rules/search.smk"
 include: "rules/final.smk"
+include: "rules/predict.smk"
 include: "rules/report.smk"
 include: "rules/playbook.smk"
 include: "rules/priors.smk"
@@ -30,6 +31,7 @@ localrules:
     collect_search,
     select_optimizer,
     compare_arms,
+    study_bundle,
 
 
 rule all:

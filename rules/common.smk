@@ -7,7 +7,7 @@ from hpotext.errors import HpotextError
 from hpotext.io import concat_parquets
 from hpotext.studies.playbook import base_exp
 from hpotext.workflow.config import config_sources
-from hpotext.workflow.plan import plan
+from hpotext.workflow.plan import VARIANTS, plan
 
 # NePS orders categorical choices through a set: every process must hash strings alike.
 os.environ.update(PYTHONHASHSEED="0")
@@ -41,6 +41,12 @@ wildcard_constraints:
 def of_study(method, *args):
     """An input/params function: ``PLAN.<method>(wildcards.exp, *args)``."""
     return lambda wildcards: getattr(PLAN, method)(wildcards.exp, *args)
+
+
+def each_seed(path):
+    """An input function: ``results/<exp>/<path>`` for every retraining seed of the job's
+    variant."""
+    return lambda wildcards: PLAN.per_seed(wildcards.exp, path, (wildcards.variant,))
 
 
 def setting(*path):

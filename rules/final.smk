@@ -40,11 +40,13 @@ rule evaluate:
     input:
         unpack(of_study("encoder_inputs")),
         model=rules.retrain.output.model,
+        val=base_file("data/val.parquet"),
         test=base_file("data/test.parquet"),
         vocab=base_file("data/vocab.json"),
         info=base_file("data/dataset.json"),
     output:
         metrics="results/{exp}/final/{variant}/seed{seed}/test_metrics.json",
+        predictions="results/{exp}/final/{variant}/seed{seed}/predictions.parquet",
     log:
         "results/{exp}/logs/evaluate_{variant}_seed{seed}.log",
     benchmark:

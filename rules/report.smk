@@ -107,6 +107,10 @@ rule summary:
         benchmarks=of_study("benchmarks"),
         selection=of_study("selection"),
         validation=of_study("validation"),
+        ensembles=expand(
+            "results/{{exp}}/final/{variant}/ensemble.json", variant=VARIANTS
+        ),
+        choice=rules.study_bundle.output.choice,
     output:
         json="results/{exp}/summary.json",
         md="results/{exp}/summary.md",

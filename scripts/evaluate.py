@@ -1,4 +1,4 @@
-"""Score a trained model on the test split."""
+"""Score a trained model on the test split; keep its val and test class probabilities."""
 
 from hpotext.final.steps import evaluate
 from hpotext.workflow.scripting import run_step
@@ -14,4 +14,6 @@ run_step(
     max_len=snakemake.params.max_len,
     out_path=snakemake.output.metrics,
     encoder=snakemake.input.get("encoder"),
+    val_path=snakemake.input.val,
+    predictions_out=snakemake.output.predictions,
 )

@@ -28,4 +28,6 @@ run_step(
     md_out=snakemake.output.md,
     html_out=snakemake.output.html,
     compute_out=snakemake.output.compute,
+    ensemble_paths=list(snakemake.input.ensembles),
+    choice_path=snakemake.input.choice,
 )

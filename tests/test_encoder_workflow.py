@@ -50,6 +50,24 @@ def test_the_encoder_is_fetched_cached_searched_and_retrained(study: Path) -> No
     assert summary["dataset"]["rows"] == 300
 
 
+def test_the_default_configs_bundle_carries_the_encoder_and_predicts_its_test_scores(
+    study: Path,
+) -> None:
+    from hpotext.predict.bundle import Bundle
+
+    bundle = study / "final/default/bundle"  # the encoder (the space's prior config)
+    manifest = json.loads((bundle / "bundle.json").read_text())
+    assert manifest["family"] == "encoder" and manifest["preprocess"]["kind"] == "tokenizer"
+    assert (bundle / "encoder/model.safetensors").is_file()
+    assert (bundle / "encoder/tokenizer.json").is_file() and not (bundle / "vocab.json").exists()
+    test = pd.read_parquet(study / "data/test.parquet")
+    members = Bundle(bundle, "cpu").member_probabilities(list(test["text"]))
+    saved = pd.read_parquet(study / "final/default/seed0/predictions.parquet")
+    saved = saved[saved["split"] == "test"].sort_values("row")
+    columns = [f"prob_{c}" for c in manifest["classes"]]
+    assert members[0] == pytest.approx(saved[columns].to_numpy(), abs=1e-4)
+
+
 def test_a_rerun_has_nothing_to_do(study: Path) -> None:
     out = snakemake(study.parents[1], *ARGS, "-n").stdout
     assert "Nothing to be done" in out, out[-2000:]

@@ -49,9 +49,14 @@ def test_base_study(config) -> None:
     assert p.base_space == "config/spaces/test.yaml" == p.space_path("test")
     assert p.targets() == [
         "results/test/summary.json",
+        "results/test/bundle",
         "results/test/priors/derived.yaml",
         *[f"results/test/report/{name}.png" for name in REPORT_FIGURES],
     ]
+    # --config predict=FILE: its predictions by the study's bundle, named after the file
+    Path("new texts.jsonl").write_text('{"text": "good"}\n')
+    asked = plan(config("config/test.yaml", predict="new texts.jsonl"), gpu=False)
+    assert asked.targets()[2] == "results/test/predictions/new texts.jsonl"
     seeds = p.config["final"]["seeds"]
     assert p.seeds("test") == seeds and len(seeds) >= 2
     # every variant's seeds, tuned first: the summary reads them in this order

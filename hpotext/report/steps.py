@@ -149,6 +149,8 @@ def summary(
     importance_path: str | None = None,
     html_out: str | None = None,
     compute_out: str | None = None,
+    ensemble_paths: Sequence[str] = (),
+    choice_path: str | None = None,
 ) -> dict[str, Any]:
     info = DatasetInfo.from_json(info_path)
     jobs = jobs_of(benchmarks)
@@ -184,6 +186,11 @@ def summary(
         ],
         "stage_seconds": stage_seconds(jobs),
     }
+    for path in ensemble_paths:
+        found = read_json(path)
+        summary.setdefault("seed_ensemble", {})[found["variant"]] = found["test"]
+    if choice_path:
+        summary["bundle"] = read_json(choice_path)
     summary["proxy_share"] = proxy_share(summary["stage_seconds"])
     summary["proxy_wall_share"] = proxy_wall_share(jobs)
     if selection_path:

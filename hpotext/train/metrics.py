@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,9 +20,34 @@ class Prediction:
     macro_f1: float
     predicted: np.ndarray  # (N,) class indices, in input order
     labels: np.ndarray  # (N,)
+    probs: np.ndarray  # (N, C) class probabilities (softmax of the logits)
 
 
 @torch.no_grad()
+def logits_of(
+    model: nn.Module,
+    seqs: Sequence[Sequence[int]],
+    batch_size: int,
+    device: torch.device,
+    progress: Callable[[int], None] | None = None,
+) -> torch.Tensor:
+    """The model's logits (N, C; float32 on the CPU) for encoded texts, in input order;
+    ``progress`` is called with the number of texts done after each batch."""
+    was_training = model.training
+    model.eval()
+    out, done = [], 0
+    for batch in batches(seqs, [0] * len(seqs), batch_size, shuffle=False, bucket=False):
+        batch = batch.to(device)
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            logits = model(batch.tokens, batch.lengths)  # (B, C)
+        out.append(logits.float().cpu())
+        done += len(batch.lengths)
+        if progress is not None:
+            progress(done)
+    model.train(was_training)
+    return torch.cat(out) if out else torch.zeros(0, 0)
+
+
 def predict(
     model: nn.Module,
     seqs: Sequence[Sequence[int]],
@@ -31,25 +56,23 @@ def predict(
     device: torch.device,
 ) -> Prediction:
     """Evaluate ``model`` on encoded texts; batches keep input order so predictions line up."""
-    was_training = model.training
-    model.eval()
-    loss_sum, preds = 0.0, []
-    for batch in batches(seqs, labels, batch_size, shuffle=False, bucket=False):
-        batch = batch.to(device)
-        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda"):
-            logits = model(batch.tokens, batch.lengths)  # (B, C)
-        logits = logits.float()
-        loss_sum += float(nn.functional.cross_entropy(logits, batch.labels, reduction="sum"))
-        preds.append(logits.argmax(dim=1).cpu())
-    model.train(was_training)
+    logits = logits_of(model, seqs, batch_size, device)
     y_true = np.asarray(labels, dtype=np.int64)
-    y_pred = torch.cat(preds).numpy() if preds else np.zeros(0, dtype=np.int64)
+    if not len(y_true):
+        empty = np.zeros(0, dtype=np.int64)
+        return Prediction(
+            0.0, float("nan"), macro_f1(empty, empty), empty, y_true, np.zeros((0, 0))
+        )
+    target = torch.as_tensor(y_true)
+    loss = float(nn.functional.cross_entropy(logits, target, reduction="sum")) / len(y_true)
+    y_pred = logits.argmax(dim=1).numpy()
     return Prediction(
-        loss=loss_sum / max(1, len(y_true)),
-        accuracy=float((y_true == y_pred).mean()) if len(y_true) else float("nan"),
+        loss=loss,
+        accuracy=float((y_true == y_pred).mean()),
         macro_f1=macro_f1(y_true, y_pred),
         predicted=y_pred,
         labels=y_true,
+        probs=torch.softmax(logits, dim=1).numpy(),
     )
 
 

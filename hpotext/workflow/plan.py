@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import shutil
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from hpotext.data.datasets import dataset_names
@@ -125,6 +126,8 @@ class Plan:
             found = [f"results/{self.exp}/sequence.md"]
         for exp in self.studies():
             found.append(f"results/{exp}/summary.json")
+            found.append(f"results/{exp}/bundle")
+            found += self.predictions(exp)
             found.append(f"results/{exp}/priors/derived.yaml")
             found += [f"results/{exp}/report/{name}.png" for name in REPORT_FIGURES]
         return found
@@ -141,6 +144,7 @@ class Plan:
             "arm": escaped(map(re.escape, self.arm_names)) or "none",
             "seed": r"\d+",
             "shard": r"\d+",
+            "name": r"[^/]+",
             "part": r"\d+",
             "worker": r"w\d+",
             "variant": escaped(VARIANTS),
@@ -157,6 +161,11 @@ class Plan:
         if task is not None:
             return self.task_configs[task]
         return self.arm_configs.get(arm_of(exp) or "", self.config)
+
+    def predictions(self, exp: str) -> list[str]:
+        """The predictions file of the ``predict`` key's texts, when it is set."""
+        source = self.setting(exp, "predict")
+        return [f"results/{exp}/predictions/{Path(source).name}"] if source else []
 
     def setting(self, exp: str, *path: str) -> Any:
         """The value at ``path`` in the config of study ``exp``."""
@@ -364,6 +373,7 @@ def plan(
         *((space, task_configs[t.name]) for t in found_tasks),
     ]:
         check_encoder(study_space, study_cfg["encoder"]["name"])
+    check_predict(cfg)
     if gpu is None:
         gpu = shutil.which("nvidia-smi") is not None
     # sorted keys: Snakemake compares params by repr, so reordering a config file reruns nothing
@@ -380,6 +390,21 @@ def plan(
         gpu=int(gpu),
         meanings={"": meaning(space), **{n: meaning(s) for n, s in arm_spaces.items()}},
     )
+
+
+def check_predict(cfg: dict[str, Any]) -> None:
+    """``predict``, when set, names a file whose format the data.* settings tell."""
+    source = cfg["predict"]
+    if not source:
+        return
+    if not Path(source).is_file():
+        raise ConfigError(
+            f"predict is '{source}', which is not a file; set predict to a csv, tsv, jsonl or "
+            "parquet file of texts, or leave it empty"
+        )
+    from hpotext.predict.table import file_format
+
+    file_format(source, cfg["data"]["format"], "predict file", "data.format")
 
 
 def check_encoder(space: Space, name: str) -> None:
