@@ -30,6 +30,7 @@ rule study_bundle:
         ensembles=expand(
             "results/{{exp}}/final/{variant}/ensemble.json", variant=VARIANTS
         ),
+        val=base_file("data/val.parquet"),
     output:
         bundle=directory("results/{exp}/bundle"),
         choice="results/{exp}/final/chosen.json",
@@ -37,6 +38,7 @@ rule study_bundle:
         "results/{exp}/logs/study_bundle.log",
     conda:
         "../envs/hpotext.yaml"
+    threads: 1  # the inference speed it reports is one CPU thread's
     params:
         variants=VARIANTS,
     script:

@@ -12,4 +12,5 @@ run_step(
     ensembles=dict(zip(variants, snakemake.input.ensembles, strict=True)),
     out_dir=snakemake.output.bundle,
     choice_out=snakemake.output.choice,
+    speed_texts=snakemake.input.val,
 )

@@ -148,8 +148,13 @@ def test_the_study_bundle_is_the_variant_best_on_validation(study, tmp_path):
     better["val"]["ensemble"]["accuracy"] = 1.0
     Path(ensembles["default"]).write_text(json.dumps(better))
     chosen = study_bundle({v: str(p) for v, p in made.items()}, ensembles,
-                          str(tmp_path / "study"), str(tmp_path / "chosen.json"))  # fmt: skip
+                          str(tmp_path / "study"), str(tmp_path / "chosen.json"),
+                          str(study["root"] / "val.parquet"))  # fmt: skip
+    speed = chosen.pop("speed")
+    assert speed["texts"] == 40 and speed["members"] == 2 and speed["device"] == "cpu"
+    assert speed["batch_texts_per_second"] > 0 and speed["single_text_ms"] > 0
     assert chosen["variant"] == "default" and "best validation accuracy (1.0000" in chosen["reason"]
+    assert json.loads((tmp_path / "chosen.json").read_text())["speed"] == speed
     manifest = json.loads((tmp_path / "study/bundle.json").read_text())
     assert manifest["chosen"] == chosen and Bundle(tmp_path / "study", "cpu").classes == CLASSES
     # the copy is its own: the variant's manifest is untouched

@@ -239,8 +239,9 @@ def test_the_study_bundle_predicts_new_texts_through_the_predict_rule(study: Pat
         assert ensemble["test"]["members"] == 2 and set(ensemble) == {"variant", "val", "test"}
     summary = json.loads((res / "summary.json").read_text())
     assert set(summary["seed_ensemble"]) == {"tuned", "default"}
-    assert summary["bundle"] == chosen
-    assert "### Seed ensembles" in (res / "summary.md").read_text()
+    assert summary["bundle"] == chosen and chosen["speed"]["batch_texts_per_second"] > 0
+    md = (res / "summary.md").read_text()
+    assert "### Seed ensembles" in md and "texts/s in batches of 256" in md
     new = study / "new_texts.csv"
     pd.DataFrame({"id": [1, 2], "text": ["a wonderful film", "dull and far too long"]}).to_csv(
         new, index=False

@@ -91,15 +91,31 @@ def choose(ensembles: dict[str, str]) -> dict[str, Any]:
 
 
 def study_bundle(
-    bundles: dict[str, str], ensembles: dict[str, str], out_dir: str, choice_out: str
+    bundles: dict[str, str],
+    ensembles: dict[str, str],
+    out_dir: str,
+    choice_out: str,
+    speed_texts: str | None = None,
 ) -> dict[str, Any]:
-    """The study's bundle: a copy of the chosen variant's (see :func:`choose`)."""
-    from hpotext.predict.bundle import copy_bundle
+    """The study's bundle: a copy of the chosen variant's (see :func:`choose`); with
+    ``speed_texts`` (a split), its CPU inference speed on those texts in the choice record."""
+    from hpotext.predict.bundle import Bundle, copy_bundle, inference_speed
 
     chosen = choose(ensembles)
     copy_bundle(bundles[chosen["variant"]], out_dir, chosen=chosen)
-    write_json(chosen, choice_out)
     log.info("study bundle: %s", chosen["reason"])
+    if speed_texts:
+        from hpotext.data.info import load_split
+
+        texts = list(load_split(speed_texts)["text"])
+        chosen["speed"] = inference_speed(Bundle(out_dir, "cpu"), texts)
+        log.info(
+            "CPU inference (%d thread(s)): %.0f texts/s in batches, %.1f ms for one text",
+            chosen["speed"]["threads"],
+            chosen["speed"]["batch_texts_per_second"],
+            chosen["speed"]["single_text_ms"],
+        )
+    write_json(chosen, choice_out)
     return chosen
 
 

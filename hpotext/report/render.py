@@ -169,6 +169,14 @@ def ensemble_lines(summary: dict[str, Any]) -> list[str]:
             f"as {chosen['reason']}.",
             "",
         ]
+        speed = chosen.get("speed")
+        if speed:
+            lines += [
+                f"Inference on the CPU ({speed['threads']} thread(s), {speed['members']} "
+                f"members): {speed['batch_texts_per_second']:.0f} texts/s in batches of "
+                f"{speed['batch_size']}, {speed['single_text_ms']:.1f} ms for a single text.",
+                "",
+            ]
     return lines
 
 
