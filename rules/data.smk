@@ -108,6 +108,7 @@ rule subset:
         "../envs/hpotext.yaml"
     params:
         fraction=setting("data", "search_fraction"),
+        min_per_class=setting("data", "search_min_per_class"),
         seed=setting("data", "split_seed"),
     script:
         "../scripts/subset.py"

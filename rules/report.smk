@@ -132,5 +132,6 @@ rule summary:
         space=of_study("space_meaning"),
         seeds=of_study("seeds"),
         optimizer=setting("search", "optimizer"),
+        min_per_class=setting("data", "search_min_per_class"),
     script:
         "../scripts/summary.py"

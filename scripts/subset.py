@@ -11,4 +11,5 @@ run_step(
     out_path=snakemake.output.subset,
     fraction=snakemake.params.fraction,
     seed=snakemake.params.seed,
+    min_per_class=snakemake.params.min_per_class,
 )

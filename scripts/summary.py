@@ -30,4 +30,5 @@ run_step(
     compute_out=snakemake.output.compute,
     ensemble_paths=list(snakemake.input.ensembles),
     choice_path=snakemake.input.choice,
+    min_per_class=snakemake.params.min_per_class,
 )

@@ -29,6 +29,7 @@ from hpotext.data.split import (
 )
 from hpotext.data.tables import read_table
 from hpotext.errors import DataError
+from hpotext.report.stats import subset_warnings
 
 
 def make_frame(counts: dict[str, int]) -> pd.DataFrame:
@@ -546,6 +547,24 @@ def test_search_subset_fraction_and_stratification() -> None:
     assert sub.index.tolist() == list(range(len(sub)))
     pd.testing.assert_frame_equal(sub, search_subset(train, 0.25, seed=0))
     assert set(sub["text"]) != set(search_subset(train, 0.25, seed=1)["text"])
+
+
+def test_small_classes_keep_a_minimum_in_the_search_subset() -> None:
+    train = make_frame({"a": 400, "b": 100, "rare": 30})
+    plain = search_subset(train, 0.25, seed=0)
+    raised = search_subset(train, 0.25, seed=0, min_per_class=40)
+    counts = raised["label"].value_counts()
+    # b gets 40 of its 100 (more than 25 %), rare all of its 30, a its 25 % as before
+    assert counts["a"] == 100 and counts["b"] == 40 and counts["rare"] == 30
+    same = plain[plain["label"] == "a"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(same, raised[raised["label"] == "a"].reset_index(drop=True))
+    assert set(plain["text"]) < set(raised["text"])  # the same draw, longer for small classes
+    warned = subset_warnings(raised, 40)
+    assert warned == [
+        "the search subset has fewer than 40 examples of 1 class(es) ('rare' (30)): configs "
+        "ranked on so few may not win on the full data; add examples of those classes"
+    ]
+    assert subset_warnings(raised, 0) == [] and subset_warnings(raised, 30) == []
 
 
 def test_search_subset_full_fraction_is_a_copy() -> None:

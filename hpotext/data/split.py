@@ -240,8 +240,11 @@ def split_table(
     }
 
 
-def search_subset(train: pd.DataFrame, fraction: float, seed: int) -> pd.DataFrame:
-    """A stratified ``fraction`` of the train split; every class keeps at least one example."""
+def search_subset(
+    train: pd.DataFrame, fraction: float, seed: int, min_per_class: int = 0
+) -> pd.DataFrame:
+    """A stratified ``fraction`` of the train split; every class keeps at least one example,
+    and at least ``min_per_class`` (all it has when fewer): the fraction is raised for it."""
     ok = isinstance(fraction, int | float) and not isinstance(fraction, bool)
     if not ok or math.isnan(float(fraction)) or not 0.0 < float(fraction) <= 1.0:
         raise DataError(
@@ -251,10 +254,13 @@ def search_subset(train: pd.DataFrame, fraction: float, seed: int) -> pd.DataFra
     train = train.reset_index(drop=True)
     if fraction >= 1.0:
         return train.copy()
-    return train.iloc[subset_rows(train["label"].to_numpy(), fraction, seed)].reset_index(drop=True)
+    rows = subset_rows(train["label"].to_numpy(), fraction, seed, min_per_class)
+    return train.iloc[rows].reset_index(drop=True)
 
 
-def subset_rows(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+def subset_rows(
+    labels: np.ndarray, fraction: float, seed: int, min_per_class: int = 0
+) -> np.ndarray:
     """The sorted positions :func:`search_subset` keeps of rows with these ``labels``."""
     if fraction >= 1.0:
         return np.arange(len(labels))
@@ -262,7 +268,8 @@ def subset_rows(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
     keep: list[np.ndarray] = []
     for label in sorted(set(labels)):
         idx = np.flatnonzero(labels == label)
-        keep.append(rng.permutation(idx)[: max(1, _round(len(idx) * fraction))])
+        size = max(1, _round(len(idx) * fraction), min(len(idx), min_per_class))
+        keep.append(rng.permutation(idx)[:size])
     return np.sort(np.concatenate(keep)) if keep else np.array([], dtype=int)
 
 

@@ -153,8 +153,21 @@ def prepare(
     return info
 
 
-def subset(train_path: str, out_path: str, fraction: float, seed: int) -> None:
-    """The stratified search subset of the train split."""
-    part = search_subset(load_split(train_path), fraction, seed)
+def subset(
+    train_path: str, out_path: str, fraction: float, seed: int, min_per_class: int = 0
+) -> None:
+    """The stratified search subset of the train split (every class at least
+    ``min_per_class`` rows, or all it has)."""
+    train = load_split(train_path)
+    part = search_subset(train, fraction, seed, min_per_class)
     write_parquet(part, out_path)
-    log.info("search subset: %d rows (%.0f %% of train)", len(part), 100 * fraction)
+    log.info("search subset: %d rows (%.0f %% of train)", len(part), 100 * len(part) / len(train))
+    base = search_subset(train, fraction, seed) if min_per_class else part
+    if len(base) < len(part):
+        log.info(
+            "%d more rows than data.search_fraction = %g gives, so that every class has at "
+            "least data.search_min_per_class = %d (or all its train rows)",
+            len(part) - len(base),
+            fraction,
+            min_per_class,
+        )

@@ -151,6 +151,21 @@ def data_warnings(info: DatasetInfo) -> list[str]:
     return [f"data: {w}" for w in info.warnings]
 
 
+def subset_warnings(subset: pd.DataFrame, min_per_class: int) -> list[str]:
+    """Classes the search subset has fewer than ``min_per_class`` examples of (all their train
+    rows, since data.search_min_per_class raises the fraction up to that)."""
+    counts = subset["label"].astype(str).value_counts()
+    small = counts[counts < min_per_class].sort_values()
+    if not len(small):
+        return []
+    shown = ", ".join(f"'{c}' ({n})" for c, n in list(small.items())[:5])
+    return [
+        f"the search subset has fewer than {min_per_class} examples of {len(small)} class(es) "
+        f"({shown}{', ...' if len(small) > 5 else ''}): configs ranked on so few may not win on "
+        "the full data; add examples of those classes"
+    ]
+
+
 def search_stats(trials_path: str, incumbent_path: str) -> dict[str, Any]:
     trials = pd.read_parquet(trials_path)
     best = read_json(incumbent_path)

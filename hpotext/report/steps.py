@@ -34,6 +34,7 @@ from hpotext.report.stats import (
     search_stats,
     seed_stats,
     stage_seconds,
+    subset_warnings,
 )
 from hpotext.schema import checked
 from hpotext.selection.rule import chosen_optimizer
@@ -151,8 +152,10 @@ def summary(
     compute_out: str | None = None,
     ensemble_paths: Sequence[str] = (),
     choice_path: str | None = None,
+    min_per_class: int = 0,
 ) -> dict[str, Any]:
     info = DatasetInfo.from_json(info_path)
+    subset = pd.read_parquet(subset_path)
     jobs = jobs_of(benchmarks)
     tfidf = read_json(tfidf_path)
     tuned, default = seed_stats(tuned_metrics, seeds), seed_stats(default_metrics, seeds)
@@ -163,7 +166,7 @@ def summary(
             "rows": info.rows,
             "classes": info.classes,
             "splits": info.split_sizes,
-            "search_subset_rows": len(pd.read_parquet(subset_path)),
+            "search_subset_rows": len(subset),
             "dropped_rows": info.dropped.rows_in - info.dropped.rows_out,
         },
         "selected_optimizer": dict(
@@ -181,6 +184,7 @@ def summary(
         "search": search_stats(trials_path, incumbent_path),
         "warnings": [
             *data_warnings(info),
+            *subset_warnings(subset, min_per_class),
             *best_epoch_warnings([c for c in curve_files if "/tuned/" in c], "tuned"),
             *best_epoch_warnings([c for c in curve_files if "/default/" in c], "default"),
         ],
