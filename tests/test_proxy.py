@@ -95,8 +95,8 @@ def test_settings_from_dict() -> None:
         ProxySettings.from_dict({"prior_fraction": 1.5})
 
 
-def test_proxy_space_caps_the_default_space() -> None:
-    full = space_mod.load(ROOT / "config" / "spaces" / "default.yaml")
+def test_proxy_space_caps_the_scratch_space() -> None:
+    full = space_mod.load(ROOT / "config" / "spaces" / "scratch.yaml")
     space = proxy_space(full, ProxySettings())
     assert (space.fidelity.min, space.fidelity.max, space.fidelity.eta) == (1, 4, 3)
     hps = space.by_key()
@@ -115,6 +115,19 @@ def test_proxy_space_caps_the_default_space() -> None:
     cs = to_configspace(space, 0)  # still converts for DEHB and PriorBand
     to_neps(space)
     for config in cs.sample_configuration(20):
+        space.validate(from_configspace(space, config))
+
+
+def test_proxy_space_keeps_the_default_encoder_space() -> None:
+    full = space_mod.load(ROOT / "config" / "spaces" / "default.yaml")
+    space = proxy_space(full, ProxySettings())
+    assert (space.fidelity.min, space.fidelity.max) == (1, 3)  # below the proxy's 4 epochs
+    hps = space.by_key()
+    assert hps["model"].prior == "encoder" and "encoder" in hps["model"].choices
+    assert (hps["encoder__lr"].low, hps["encoder__lr"].high) == (5e-5, 2e-3)  # lrs are not widths
+    assert hps["encoder__train_layers"].choices == (1, 2)
+    assert space.fixed["encoder__max_len"] == 64
+    for config in to_configspace(space, 0).sample_configuration(10):
         space.validate(from_configspace(space, config))
 
 
