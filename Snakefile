@@ -28,10 +28,12 @@ include: "rules/sequence.smk"
 # Small bookkeeping steps run where Snakemake runs, not as cluster jobs (--profile profiles/slurm).
 localrules:
     default_config,
+    runner_config,
     collect_search,
     select_optimizer,
     compare_arms,
     study_bundle,
+    ensemble,
 
 
 rule all:

@@ -7,7 +7,7 @@ from hpotext.errors import HpotextError
 from hpotext.io import concat_parquets
 from hpotext.studies.playbook import base_exp
 from hpotext.workflow.config import config_sources
-from hpotext.workflow.plan import VARIANTS, plan
+from hpotext.workflow.plan import plan
 
 # NePS orders categorical choices through a set: every process must hash strings alike.
 os.environ.update(PYTHONHASHSEED="0")
@@ -70,10 +70,16 @@ def proxy_part(wildcards):
 
 
 def retrain_config(wildcards):
-    """The config a retrain job trains: the search's incumbent or the space's prior config."""
+    """The config a retrain job trains: the search's incumbent, the space's prior config or a
+    runner-up of the search."""
     if wildcards.variant == "tuned":
         return f"results/{wildcards.exp}/search/incumbent.json"
-    return f"results/{wildcards.exp}/final/default/config.json"
+    return f"results/{wildcards.exp}/final/{wildcards.variant}/config.json"
+
+
+def variant_seeds(wildcards):
+    """The seeds the job's variant is retrained with."""
+    return PLAN.variant_seeds(wildcards.exp, wildcards.variant)
 
 
 def arm_space_meaning(wildcards):

@@ -1,5 +1,5 @@
-# Using what the study found: a bundle per retrained variant, the study's bundle chosen on
-# validation, and predictions on new texts (--config predict=path/new.csv).
+# Using what the study found: a bundle per retrained variant, the top-k ensemble of them, the
+# study's bundle chosen on validation, and predictions on new texts (--config predict=FILE).
 
 
 rule bundle:
@@ -18,18 +18,35 @@ rule bundle:
     conda:
         "../envs/hpotext.yaml"
     params:
-        seeds=of_study("seeds"),
+        seeds=variant_seeds,
         max_len=setting("text", "max_len"),
     script:
         "../scripts/bundle.py"
 
 
+rule ensemble:
+    input:
+        bundles=of_study("per_variant", "final/{variant}/bundle"),
+        predictions=of_study(
+            "per_seed", "final/{variant}/seed{seed}/predictions.parquet"
+        ),
+    output:
+        bundle=directory("results/{exp}/final/ensemble/bundle"),
+        ensemble="results/{exp}/final/ensemble/ensemble.json",
+    log:
+        "results/{exp}/logs/ensemble.log",
+    conda:
+        "../envs/hpotext.yaml"
+    params:
+        variants=of_study("variants"),
+    script:
+        "../scripts/ensemble.py"
+
+
 rule study_bundle:
     input:
-        bundles=expand("results/{{exp}}/final/{variant}/bundle", variant=VARIANTS),
-        ensembles=expand(
-            "results/{{exp}}/final/{variant}/ensemble.json", variant=VARIANTS
-        ),
+        bundles=of_study("per_variant", "final/{variant}/bundle", True),
+        ensembles=of_study("per_variant", "final/{variant}/ensemble.json", True),
         val=base_file("data/val.parquet"),
     output:
         bundle=directory("results/{exp}/bundle"),
@@ -40,7 +57,7 @@ rule study_bundle:
         "../envs/hpotext.yaml"
     threads: 1  # the inference speed it reports is one CPU thread's
     params:
-        variants=VARIANTS,
+        variants=of_study("candidates"),
     script:
         "../scripts/study_bundle.py"
 

@@ -107,9 +107,7 @@ rule summary:
         benchmarks=of_study("benchmarks"),
         selection=of_study("selection"),
         validation=of_study("validation"),
-        ensembles=expand(
-            "results/{{exp}}/final/{variant}/ensemble.json", variant=VARIANTS
-        ),
+        ensembles=of_study("per_variant", "final/{variant}/ensemble.json", True),
         choice=rules.study_bundle.output.choice,
     output:
         json="results/{exp}/summary.json",

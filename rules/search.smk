@@ -58,6 +58,21 @@ rule collect_search:
         "../scripts/collect_search.py"
 
 
+rule runner_config:
+    input:
+        incumbent=rules.collect_search.output.incumbent,
+    output:
+        config="results/{exp}/final/runner{rank}/config.json",
+    log:
+        "results/{exp}/logs/runner_config{rank}.log",
+    conda:
+        "../envs/hpotext.yaml"
+    params:
+        store=lambda wildcards, input: os.path.dirname(input.incumbent),
+    script:
+        "../scripts/runner_config.py"
+
+
 rule default_config:
     input:
         space=space_file,

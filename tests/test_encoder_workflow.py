@@ -57,7 +57,8 @@ def test_the_default_configs_bundle_carries_the_encoder_and_predicts_its_test_sc
 
     bundle = study / "final/default/bundle"  # the encoder (the space's prior config)
     manifest = json.loads((bundle / "bundle.json").read_text())
-    assert manifest["family"] == "encoder" and manifest["preprocess"]["kind"] == "tokenizer"
+    (model,) = manifest["models"]
+    assert model["family"] == "encoder" and model["preprocess"]["kind"] == "tokenizer"
     assert (bundle / "encoder/model.safetensors").is_file()
     assert (bundle / "encoder/tokenizer.json").is_file() and not (bundle / "vocab.json").exists()
     test = pd.read_parquet(study / "data/test.parquet")

@@ -61,8 +61,18 @@ def test_base_study(config) -> None:
     assert p.seeds("test") == seeds and len(seeds) >= 2
     # every variant's seeds, tuned first: the summary reads them in this order
     assert p.per_seed("test", "final/{variant}/seed{seed}/m.json") == [
-        f"results/test/final/{v}/seed{s}/m.json" for v in ("tuned", "default") for s in seeds
+        *(f"results/test/final/{v}/seed{s}/m.json" for v in ("tuned", "default") for s in seeds),
+        f"results/test/final/runner1/seed{seeds[0]}/m.json",  # final.ensemble_top_k: 2
     ]
+    assert p.candidates("test") == ["tuned", "default", "runner1", "ensemble"]
+    assert (
+        p.per_variant("test", "final/{variant}/e.json", True)[-1]
+        == "results/test/final/ensemble/e.json"
+    )
+    assert p.top_k("test") == ["results/test/final/ensemble/ensemble.json"]
+    one = plan(config("config/test.yaml", final={"ensemble_top_k": 1}), gpu=False)
+    assert one.variants("test") == ["tuned", "default"] and one.top_k("test") == []
+    assert plan(config(), gpu=False).variants("vader") == ["tuned", "default", "runner1", "runner2"]
     assert p.per_seed("test", "x{seed}", ("tuned",)) == [f"results/test/x{s}" for s in seeds]
     assert p.workers("test") == [f"w{i}" for i in range(p.config["search"]["workers"])]
     assert p.search_markers("test")[0] == "results/test/search/workers/w0.json"

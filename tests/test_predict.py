@@ -20,8 +20,8 @@ from hpotext.final.steps import evaluate
 from hpotext.predict import bundle as bundle_mod
 from hpotext.predict.__main__ import main
 from hpotext.predict.bundle import Bundle, BundleError
-from hpotext.predict.ensemble import seed_ensemble
-from hpotext.predict.steps import bundle, choose, predict_file, study_bundle
+from hpotext.predict.ensemble import cross_fitted, greedy_selection, seed_ensemble, top_k_ensemble
+from hpotext.predict.steps import bundle, choose, predict_file, study_bundle, top_k
 from hpotext.predict.table import InputSpec, read_input
 from tests.tiny_encoder import write_tiny_encoder
 
@@ -78,9 +78,9 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     return out
 
 
-def make_bundle(study: dict, family: str, out: Path) -> Path:
+def make_bundle(study: dict, family: str, out: Path, variant: str = "") -> Path:
     root, runs = study["root"], study[family]
-    bundle(family, str(root / "config.json"), [str(r / "model.pt") for r in runs],
+    bundle(variant or family, str(root / "config.json"), [str(r / "model.pt") for r in runs],
            [str(r / "predictions.parquet") for r in runs], [0, 1], str(root / "vocab.json"),
            str(root / "dataset.json"), 16, str(out / "bundle"), str(out / "ensemble.json"),
            study["folder"] if family == "encoder" else None)  # fmt: skip
@@ -94,8 +94,10 @@ def test_a_bundle_predicts_what_the_study_evaluated_from_anywhere(study, family,
     moved.parent.mkdir()
     made.rename(moved)
     manifest = json.loads((moved / "bundle.json").read_text())
-    assert manifest["classes"] == CLASSES and manifest["family"] == family
-    assert [m["file"] for m in manifest["members"]] == ["seed0.pt", "seed1.pt"]
+    assert manifest["classes"] == CLASSES and manifest["models"][0]["family"] == family
+    assert manifest["models"][0]["weight"] == 1.0 and manifest["format"] == 2
+    assert [m["file"] for m in manifest["members"]] == [f"{family}_seed0.pt", f"{family}_seed1.pt"]
+    assert [m["weight"] for m in manifest["members"]] == [0.5, 0.5]
     assert [m["epoch"] for m in manifest["members"]] == [2, 3]
     assert (moved / ("vocab.json" if family == "boe" else "encoder/model.safetensors")).is_file()
     loaded = Bundle(moved, "cpu")
@@ -141,12 +143,75 @@ def test_seed_ensemble_scores_and_its_paired_gain():
     assert same["gain"]["accuracy"] == {"mean_difference": 0.0, "ci95": [0.0, 0.0]}
 
 
+def test_greedy_selection_picks_with_replacement_what_helps_on_these_rows():
+    labels = np.array([0, 0, 1, 1, 0, 1])
+    right = np.eye(2)[labels] * 0.7 + 0.15  # every row right, confident
+    noisy = right.copy()
+    noisy[[0, 3]] = noisy[[0, 3]][:, ::-1]  # two rows wrong
+    wrong = np.eye(2)[1 - labels] * 0.98 + 0.01
+    probs = np.stack([noisy, right, wrong])
+    counts = greedy_selection(labels, probs, rounds=5)
+    assert counts.tolist() == [0, 5, 0]  # the right model each round; with replacement
+    # complementary models: their mean is right everywhere, each alone is not
+    a, b = right.copy(), right.copy()
+    a[[0, 1]] = [[0.45, 0.55]] * 2
+    b[[2, 3]] = [[0.52, 0.48]] * 2
+    counts = greedy_selection(labels, np.stack([a, b]), rounds=4)
+    assert counts.sum() == 4 and counts.min() >= 1
+    found = top_k_ensemble(["tuned", "runner1"], (labels, np.stack([a, b])),
+                           (labels, np.stack([a, b])), "tuned", rounds=4)  # fmt: skip
+    assert set(found["weights"]) == {"tuned", "runner1"}
+    assert sum(found["weights"].values()) == pytest.approx(1.0)
+    assert found["val"]["as_selected"]["accuracy"] == 1.0
+    assert found["test"]["ensemble"]["accuracy"] == 1.0 and found["test"]["reference"] == "tuned"
+    assert found["test"]["gain"]["accuracy"]["mean_difference"] == pytest.approx(2 / 6)
+
+
+def test_cross_fitted_scores_are_not_flattered_by_the_selection():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, 400)
+    noise = rng.dirichlet([1, 1], size=(20, 400))  # 20 models that know nothing
+    held = cross_fitted(labels, noise, rounds=10).argmax(1)
+    counts = greedy_selection(labels, noise, rounds=10)
+    fitted = np.tensordot(counts / counts.sum(), noise, axes=1).argmax(1)
+    assert (fitted == labels).mean() > (held == labels).mean()  # selection overfits its rows
+    assert abs((held == labels).mean() - 0.5) < 0.08  # held-out rows see chance
+
+
+def test_the_top_k_ensemble_bundles_the_selected_variants_weighted(study, tmp_path):
+    pairs = (("tuned", "boe"), ("runner1", "encoder"))
+    made = {v: make_bundle(study, f, tmp_path / v, v) for v, f in pairs}
+    predictions = {v: [str(r / "predictions.parquet") for r in study[f]] for v, f in pairs}
+    result = top_k({v: str(p) for v, p in made.items()}, predictions, str(tmp_path / "ens"),
+                   str(tmp_path / "ensemble.json"), rounds=6)  # fmt: skip
+    assert result["variant"] == "ensemble" and json.loads((tmp_path / "ensemble.json").read_text())
+    manifest = json.loads((tmp_path / "ens/bundle.json").read_text())
+    weights = result["weights"]
+    assert sum(m["weight"] for m in manifest["members"]) == pytest.approx(1.0)
+    assert {m["variant"] for m in manifest["models"]} == set(weights)
+    texts_ = list(pd.read_parquet(study["root"] / "test.parquet")["text"])
+    mixed = sum(w * Bundle(made[v], "cpu").predict_proba(texts_) for v, w in weights.items())
+    np.testing.assert_allclose(Bundle(tmp_path / "ens", "cpu").predict_proba(texts_), mixed,
+                               atol=1e-5)  # fmt: skip
+    test = result["test"]["ensemble"]
+    assert manifest["metrics"]["test"]["ensemble"] == test
+    scored = json.loads((tmp_path / "ensemble.json").read_text())
+    scored["val"]["ensemble"]["accuracy"] = 1.0
+    (tmp_path / "best.json").write_text(json.dumps(scored))
+    picked = choose({"tuned": str(tmp_path / "tuned/ensemble.json"),
+                     "ensemble": str(tmp_path / "best.json")})  # fmt: skip
+    assert picked["variant"] == "ensemble"
+    assert picked["reason"].startswith("the top-k ensemble has the best validation accuracy "
+                                       "(1.0000 cross-fitted; the tuned config ")  # fmt: skip
+
+
 def test_the_study_bundle_is_the_variant_best_on_validation(study, tmp_path):
     made = {v: make_bundle(study, "boe", tmp_path / v) for v in ("tuned", "default")}
     ensembles = {v: str(tmp_path / v / "ensemble.json") for v in made}
     better = json.loads(Path(ensembles["default"]).read_text())
     better["val"]["ensemble"]["accuracy"] = 1.0
     Path(ensembles["default"]).write_text(json.dumps(better))
+    (made["default"] / ".snakemake_timestamp").touch()  # Snakemake's marker: never linked along
     chosen = study_bundle({v: str(p) for v, p in made.items()}, ensembles,
                           str(tmp_path / "study"), str(tmp_path / "chosen.json"),
                           str(study["root"] / "val.parquet"))  # fmt: skip
@@ -157,7 +222,8 @@ def test_the_study_bundle_is_the_variant_best_on_validation(study, tmp_path):
     assert json.loads((tmp_path / "chosen.json").read_text())["speed"] == speed
     manifest = json.loads((tmp_path / "study/bundle.json").read_text())
     assert manifest["chosen"] == chosen and Bundle(tmp_path / "study", "cpu").classes == CLASSES
-    # the copy is its own: the variant's manifest is untouched
+    # the copy is its own: the variant's manifest is untouched, its hidden files left behind
+    assert not (tmp_path / "study/.snakemake_timestamp").exists()
     assert "chosen" not in json.loads((made["default"] / "bundle.json").read_text())
     tie = {v: str(tmp_path / "tuned" / "ensemble.json") for v in ("tuned", "default")}
     assert choose(tie)["variant"] == "tuned"
@@ -198,7 +264,7 @@ def test_bad_prediction_inputs_are_one_sentence_and_write_nothing(boe_bundle, tm
     old = tmp_path / "old"
     old.mkdir()
     manifest = json.loads((boe_bundle / "bundle.json").read_text())
-    for name in ("seed0.pt", "seed1.pt", "vocab.json"):
+    for name in ("boe_seed0.pt", "boe_seed1.pt", "vocab.json"):
         (old / name).write_bytes((boe_bundle / name).read_bytes())
     (old / "bundle.json").write_text(json.dumps({**manifest, "hpotext": "0.0.3", "format": 0}))
     partial = tmp_path / "partial"
@@ -219,9 +285,9 @@ def test_bad_prediction_inputs_are_one_sentence_and_write_nothing(boe_bundle, tm
          "bundle.json); pass the folder a study wrote (results/<exp>/bundle)"),
         (tmp_path / "labelled.csv", tmp_path / "nowhere", "is not a folder"),
         (tmp_path / "labelled.csv", old, f"model bundle {old} was written by hpotext 0.0.3 (bundle "
-         "format 0), which this hpotext 0.1.0 (format 1) does not read; rebuild it"),
-        (tmp_path / "labelled.csv", partial, f"model bundle {partial} lacks seed0.pt, seed1.pt; "
-         "copy the whole bundle folder again or rebuild it"),
+         "format 0), which this hpotext 0.1.0 (format 2) does not read; rebuild it"),
+        (tmp_path / "labelled.csv", partial, f"model bundle {partial} lacks boe_seed0.pt, "
+         "boe_seed1.pt; copy the whole bundle folder again or rebuild it"),
     ]  # fmt: skip
     for source, folder, message in cases:
         out = tmp_path / "out.csv"
@@ -251,7 +317,7 @@ def test_a_member_that_does_not_fit_is_one_sentence(boe_bundle, tmp_path):
     broken.mkdir()
     for p in boe_bundle.iterdir():
         (broken / p.name).write_bytes(p.read_bytes())
-    torch.save({"nothing": torch.zeros(1)}, broken / "seed1.pt")
-    with pytest.raises(BundleError, match="member seed1.pt of model bundle .* does not fit"):
+    torch.save({"nothing": torch.zeros(1)}, broken / "boe_seed1.pt")
+    with pytest.raises(BundleError, match="member boe_seed1.pt of model bundle .* does not fit"):
         Bundle(broken, "cpu")
-    assert bundle_mod.FORMAT == 1
+    assert bundle_mod.FORMAT == 2

@@ -61,7 +61,7 @@ def test_study_runs_on_slurm_with_search_workers_as_parallel_jobs(
         # a named optimizer skips the proxy stage (its cluster jobs are tested locally); a
         # budget in seconds keeps the first worker from spending it before the second starts
         "--config", "search={optimizer: asha, budget: {kind: seconds, amount: 40}}",
-        "final={seeds: [0]}",
+        "final={seeds: [0], ensemble_top_k: 1}",
     ]  # fmt: skip
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     proc = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=1500)

@@ -14,8 +14,10 @@ from hpotext.data.info import SplitFiles
 from hpotext.errors import ConfigError, NoResultError
 from hpotext.final.steps import retrain
 from hpotext.optimizers import OPTIMIZERS
+from hpotext.optimizers.records import Result, Suggestion
+from hpotext.search.events import Event
 from hpotext.search.steps import collect_search as collect
-from hpotext.search.steps import default_config
+from hpotext.search.steps import default_config, runner_up
 from hpotext.search.steps import search as search_worker
 from hpotext.search.store import TrialStore
 from tests.test_pipeline import DATA_CFG, TEXT_CFG
@@ -167,3 +169,29 @@ def test_collect_without_a_successful_trial_is_one_clear_error(tmp_path: Path) -
     with pytest.raises(NoResultError, match="no trial of the search"):
         collect(str(tmp_path), "unused.yaml", str(tmp_path / "t.parquet"), "i.json")
     assert not (tmp_path / "t.parquet").exists()
+
+
+def test_runners_up_are_the_next_distinct_configs_ranked_like_the_incumbent(tmp_path: Path) -> None:
+    store = TrialStore(tmp_path)
+    store.open({"optimizer": "random"})
+    # (config lr, fidelity, objective): lr 1 is promoted from 1 to 3 epochs (one config, twice)
+    runs = [(1, 1, 0.30), (2, 1, 0.10), (1, 3, 0.20), (3, 3, 0.25), (4, 3, 0.15), (5, 1, None)]
+    for i, (lr, fidelity, objective) in enumerate(runs):
+        store.append(Event("ask", worker="w0", suggestion=Suggestion(i, {"lr": lr}, fidelity)))
+        result = (Result(objective, 1.0, fidelity) if objective is not None else
+                  Result(float("inf"), 0.0, 0, status="failed", stop_reason="boom"))  # fmt: skip
+        store.append(Event("tell", trial_id=i, result=result))
+    (tmp_path / "space.yaml").write_text(yaml.safe_dump(SPACE))
+    collect(str(tmp_path), str(tmp_path / "space.yaml"), str(tmp_path / "t.parquet"),
+            str(tmp_path / "i.json"))  # fmt: skip
+    assert json.loads((tmp_path / "i.json").read_text())["config"] == {"lr": 4}
+    found = [runner_up(str(tmp_path), rank, str(tmp_path / f"r{rank}.json")) for rank in (1, 2, 3)]
+    # the highest fidelity first, then validation error; lr 1 once, at its 3-epoch trial
+    assert [(f["config"], f["trial_id"], f["fidelity"]) for f in found] == [
+        ({"lr": 1}, 2, 3), ({"lr": 3}, 3, 3), ({"lr": 2}, 1, 1)]  # fmt: skip
+    assert found[0]["val_accuracy"] == pytest.approx(0.8)
+    assert json.loads((tmp_path / "r1.json").read_text()) == found[0]
+    with pytest.raises(NoResultError, match="finished 4 distinct config.*for runner-up 4; lower "
+                       "final.ensemble_top_k to 4 or raise search.budget"):  # fmt: skip
+        runner_up(str(tmp_path), 4, str(tmp_path / "r4.json"))
+    assert not (tmp_path / "r4.json").exists()

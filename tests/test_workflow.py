@@ -233,15 +233,27 @@ def test_the_study_bundle_predicts_new_texts_through_the_predict_rule(study: Pat
 
     res = study / "results/test"
     chosen = json.loads((res / "final/chosen.json").read_text())
-    assert chosen["variant"] in ("tuned", "default") and "validation accuracy" in chosen["reason"]
-    for variant in ("tuned", "default"):
+    candidates = ("tuned", "default", "runner1", "ensemble")  # final.ensemble_top_k: 2
+    assert chosen["variant"] in candidates and "validation accuracy" in chosen["reason"]
+    assert set(chosen["val_accuracy"]) == set(candidates)
+    for variant, seeds in (("tuned", 2), ("default", 2), ("runner1", 1)):
         ensemble = json.loads((res / f"final/{variant}/ensemble.json").read_text())
-        assert ensemble["test"]["members"] == 2 and set(ensemble) == {"variant", "val", "test"}
+        assert ensemble["test"]["members"] == seeds and set(ensemble) == {"variant", "val", "test"}
+    runner = json.loads((res / "final/runner1/config.json").read_text())
+    incumbent = json.loads((res / "search/incumbent.json").read_text())
+    assert runner["rank"] == 1 and runner["config"] != incumbent["config"]
+    assert runner["val_accuracy"] <= incumbent["val_accuracy"] or runner["fidelity"] < incumbent[
+        "fidelity"]  # fmt: skip
+    top = json.loads((res / "final/ensemble/ensemble.json").read_text())
+    assert set(top["weights"]) <= {"tuned", "default", "runner1"}
+    assert sum(top["weights"].values()) == pytest.approx(1.0)
     summary = json.loads((res / "summary.json").read_text())
-    assert set(summary["seed_ensemble"]) == {"tuned", "default"}
+    assert set(summary["seed_ensemble"]) == {"tuned", "default", "runner1"}
+    assert summary["top_k_ensemble"]["weights"] == top["weights"]
     assert summary["bundle"] == chosen and chosen["speed"]["batch_texts_per_second"] > 0
     md = (res / "summary.md").read_text()
     assert "### Seed ensembles" in md and "texts/s in batches of 256" in md
+    assert "| runner-up 1 (1 seeds) |" in md and "Top-k ensemble (greedy selection" in md
     new = study / "new_texts.csv"
     pd.DataFrame({"id": [1, 2], "text": ["a wonderful film", "dull and far too long"]}).to_csv(
         new, index=False
@@ -254,10 +266,13 @@ def test_the_study_bundle_predicts_new_texts_through_the_predict_rule(study: Pat
     # the seeds' test probabilities the evaluate rule kept are the bundle's members'
     test = pd.read_parquet(res / "data/test.parquet")
     members = Bundle(res / "bundle", "cpu").member_probabilities(list(test["text"]))
-    saved = pd.read_parquet(res / f"final/{chosen['variant']}/seed1/predictions.parquet")
-    saved = saved[saved["split"] == "test"].sort_values("row")
-    kept = saved[["prob_negative", "prob_positive"]].to_numpy()
-    assert members[1] == pytest.approx(kept, abs=1e-5)
+    manifest = json.loads((res / "bundle/bundle.json").read_text())
+    for k, member in enumerate(manifest["members"]):
+        variant = manifest["models"][member["model"]]["variant"]
+        saved = pd.read_parquet(res / f"final/{variant}/seed{member['seed']}/predictions.parquet")
+        saved = saved[saved["split"] == "test"].sort_values("row")
+        kept = saved[["prob_negative", "prob_positive"]].to_numpy()
+        assert members[k] == pytest.approx(kept, abs=1e-5)
 
 
 def test_rerun_has_nothing_to_do(study: Path) -> None:
@@ -433,6 +448,7 @@ def test_user_csv_with_own_column_names(tmp_path: Path) -> None:
         "experiment=",
         "data={text_column: review, label_column: stars, max_rows: 0}",
         "search={optimizer: asha, budget: {kind: epochs, amount: 9}}",  # no proxy stage
+        "final={ensemble_top_k: 1}",
     )
     summary = json.loads((work / "results/my_reviews/summary.json").read_text())
     assert summary["dataset"]["classes"] == ["1", "5"]
@@ -581,7 +597,7 @@ def test_harmless_edits_rerun_nothing_and_a_changed_setting_says_how_to_go_on(
 SEQUENCE_TEST = {  # on top of config/test.yaml: three tiny related tasks tuned in turn with RUSH
     "experiment": "seq",
     "search": {"optimizer": "rush", "workers": 1},
-    "final": {"seeds": [0]},
+    "final": {"seeds": [0], "ensemble_top_k": 1},
     "sequence": [
         {"name": "len16", "text": {"max_len": 16}},
         {"name": "len24", "text": {"max_len": 24}},

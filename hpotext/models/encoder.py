@@ -63,8 +63,9 @@ def load_tokenizer(pretrained: str) -> Any:
         raise _unreadable(pretrained, "tokenizer", err) from None
 
 
-def load_encoder(pretrained: str) -> nn.Module:
-    """The encoder's weights as a BERT-style module: embeddings and encoder.layer."""
+def load_encoder(pretrained: str) -> Any:
+    """The encoder's weights as a BERT-style module (a transformers PreTrainedModel, typed Any:
+    its attributes are the checkpoint's): embeddings, encoder.layer, config."""
     try:
         model = transformers().AutoModel.from_pretrained(pretrained)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as err:
@@ -152,7 +153,7 @@ class EncoderClassifier(nn.Module):
         keep = {prefix + k for k in self._trained_keys()}
         return {k: v for k, v in full.items() if k in keep}
 
-    def load_state_dict(  # type: ignore[override]
+    def load_state_dict(
         self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False
     ) -> Any:
         """Load a state from :meth:`state_dict` (the frozen tensors stay the pretrained ones)."""

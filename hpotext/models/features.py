@@ -16,6 +16,7 @@ family's, so length buckets and token dropping work unchanged (a dropped token d
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,7 +96,7 @@ class FeatureTable:
             torch.save(payload, tmp)
 
     @classmethod
-    def load(cls, path: str | Path, expected: dict[str, object] | None = None) -> FeatureTable:
+    def load(cls, path: str | Path, expected: Mapping[str, object] | None = None) -> FeatureTable:
         """Read a table written by :meth:`save`; StaleFileError when it was computed from
         other settings than ``expected`` (a subset of its meta: max_len, train_layers, ...)."""
         payload = torch.load(path, map_location="cpu", weights_only=True)

@@ -1,15 +1,19 @@
-"""A self-contained model bundle: everything a retrained config needs to predict on new texts,
-without the study's results folder.
+"""A self-contained model bundle: everything the study's retrained configs need to predict on
+new texts, without the study's results folder.
 
-Layout of a bundle folder (``results/<exp>/final/<variant>/bundle/``, and the study's chosen one
-at ``results/<exp>/bundle/``)::
+Layout of a bundle folder (``results/<exp>/final/<variant>/bundle/``, the top-k ensemble's at
+``results/<exp>/final/ensemble/bundle/``, and the study's chosen one at ``results/<exp>/bundle/``)::
 
-    bundle.json   what it is: format, hpotext version, model family and hyperparameters,
-                  label names in class order, preprocessing, members, validation/test metrics
-    seed0.pt ...  one member per retraining seed: its weights (a state dict; for the encoder
-                  family only the trained tensors), averaged as a seed ensemble
-    vocab.json    the study vocabulary (families trained from scratch)
-    encoder/      the pretrained encoder's config, weights and tokenizer (encoder family)
+    bundle.json          what it is: format, hpotext version, label names in class order, the
+                         bundled models (config, family, hyperparameters, preprocessing, weight),
+                         their members, validation/test metrics
+    <variant>_seed0.pt   one member per retrained seed of each model: its weights (a state dict;
+    ...                  for the encoder family only the trained tensors)
+    vocab.json           the study vocabulary (when a family trained from scratch is bundled)
+    encoder/             the pretrained encoder's config, weights and tokenizer (encoder family)
+
+The bundle's class probabilities are the members' weighted mean: a model's weight (1 for a seed
+ensemble, its share of the greedy selection for the top-k ensemble) split evenly over its seeds.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from hpotext.io import atomic_dir
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
 MANIFEST = "bundle.json"
 ENCODER_DIR = "encoder"
 # files of a Hugging Face model folder a bundle copies (the first weights file found)
@@ -73,46 +77,80 @@ def copy_encoder(folder: str | Path, out: Path) -> None:
             _place(path, out / path.name)
 
 
+def _full(
+    manifest: dict[str, Any], models: list[dict[str, Any]], members: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A new bundle's manifest: format and version, what it says of itself, models, members."""
+    return {"format": FORMAT, "hpotext": __version__, **manifest, "models": models,
+            "members": members}  # fmt: skip
+
+
 def _write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
     text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
     (folder / MANIFEST).write_text(text, encoding="utf-8")
 
 
 @dataclass(frozen=True)
-class Member:
-    """One retrained seed of the bundled config."""
+class BundledModel:
+    """One retrained config of a bundle: what it is, how its texts are prepared, its seeds."""
 
-    seed: int
-    checkpoint: str  # the retrain rule's model.pt
+    variant: str  # tuned, default, runner1, ...
+    config: dict[str, Any]  # the hyperparameters it was trained with
+    family: str
+    hparams: dict[str, Any]  # the model family's constructor arguments
+    vocab_size: int
+    preprocess: dict[str, Any]  # kind (vocab | tokenizer), max_len[, lowercase]
+    checkpoints: dict[int, str]  # seed -> the retrain rule's model.pt
+    weight: float = 1.0  # share of the bundle's probabilities (the weights sum to 1)
 
 
 def write_bundle(
     out_dir: str | Path,
     manifest: dict[str, Any],
-    members: Sequence[Member],
+    bundled: Sequence[BundledModel],
     vocab: str | None,
     encoder: str | None,
 ) -> Path:
     """Write a bundle folder atomically (built beside ``out_dir``, then moved into place).
 
-    ``manifest`` holds what the bundle says of itself (family, hparams, classes, preprocess,
-    metrics); the members, format and version are added here."""
+    ``manifest`` holds what the bundle says of itself (its variant, classes, metrics); the
+    models, members, format and version are added here."""
     out = Path(out_dir)
+    kinds = {m.preprocess["kind"] for m in bundled}
     with atomic_dir(out) as tmp:
-        files = []
-        for m in members:
-            ckpt = torch.load(m.checkpoint, map_location="cpu", weights_only=False)
-            name = f"seed{m.seed}.pt"
-            torch.save(ckpt["model"], tmp / name)
-            files.append({"file": name, "seed": m.seed, "epoch": int(ckpt["epoch"])})
-        if manifest["preprocess"]["kind"] == "vocab":
+        entries, files = [], []
+        for index, m in enumerate(bundled):
+            entries.append(
+                {
+                    "variant": m.variant,
+                    "config": m.config,
+                    "family": m.family,
+                    "model_hparams": m.hparams,
+                    "vocab_size": m.vocab_size,
+                    "preprocess": m.preprocess,
+                    "weight": m.weight,
+                }
+            )
+            for seed, path in m.checkpoints.items():
+                ckpt = torch.load(path, map_location="cpu", weights_only=False)
+                name = f"{m.variant}_seed{seed}.pt"
+                torch.save(ckpt["model"], tmp / name)
+                files.append(
+                    {
+                        "file": name,
+                        "model": index,
+                        "seed": seed,
+                        "epoch": int(ckpt["epoch"]),
+                        "weight": m.weight / len(m.checkpoints),
+                    }
+                )
+        if "vocab" in kinds:
             assert vocab is not None
             shutil.copyfile(vocab, tmp / "vocab.json")
-        else:
+        if "tokenizer" in kinds:
             assert encoder is not None
             copy_encoder(encoder, tmp / ENCODER_DIR)
-        full = {"format": FORMAT, "hpotext": __version__, **manifest, "members": files}
-        _write_manifest(tmp, full)
+        _write_manifest(tmp, _full(manifest, entries, files))
     return out
 
 
@@ -122,10 +160,57 @@ def copy_bundle(source: str | Path, out_dir: str | Path, **extra: Any) -> Path:
     manifest = read_manifest(src)
     with atomic_dir(out) as tmp:
         tmp.rmdir()  # copytree makes it
-        shutil.copytree(src, tmp, copy_function=lambda s, d: _place(Path(s), Path(d)))
+        # hidden files stay: Snakemake's .snakemake_timestamp of the source, linked, would
+        # share its mtime with the copy's, so touching one would make the other look updated
+        shutil.copytree(src, tmp, copy_function=_link, ignore=shutil.ignore_patterns(".*"))
         (tmp / MANIFEST).unlink()  # a file of its own, not a link to the variant's manifest
         _write_manifest(tmp, {**manifest, **extra})
     return out
+
+
+def merge_bundles(
+    bundles: dict[str, str],
+    weights: dict[str, float],
+    out_dir: str | Path,
+    manifest: dict[str, Any],
+) -> Path:
+    """One bundle of the models of several (hard links where possible), model ``v`` of
+    ``bundles[v]`` weighted ``weights[v]``; ``manifest`` as for :func:`write_bundle`."""
+    out = Path(out_dir)
+    with atomic_dir(out) as tmp:
+        entries: list[dict[str, Any]] = []
+        files: list[dict[str, Any]] = []
+        for variant, folder in bundles.items():
+            src = Path(folder)
+            found = read_manifest(src)
+            offset = len(entries)
+            entries += [{**m, "weight": m["weight"] * weights[variant]} for m in found["models"]]
+            for member in found["members"]:
+                _place(src / member["file"], tmp / member["file"])
+                files.append(
+                    {
+                        **member,
+                        "model": offset + int(member["model"]),
+                        "weight": member["weight"] * weights[variant],
+                    }
+                )
+            for shared in ("vocab.json", ENCODER_DIR):
+                if (src / shared).exists() and not (tmp / shared).exists():
+                    if shared == ENCODER_DIR:
+                        shutil.copytree(
+                            src / shared,
+                            tmp / shared,
+                            copy_function=_link,
+                            ignore=shutil.ignore_patterns(".*"),
+                        )
+                    else:
+                        _place(src / shared, tmp / shared)
+        _write_manifest(tmp, _full(manifest, entries, files))
+    return out
+
+
+def _link(source: str, target: str) -> None:
+    _place(Path(source), Path(target))
 
 
 def read_manifest(folder: str | Path) -> dict[str, Any]:
@@ -151,15 +236,14 @@ def read_manifest(folder: str | Path) -> dict[str, Any]:
             "version (snakemake results/<exp>/bundle) or predict with hpotext "
             f"{'.'.join(written.split('.')[:2])}"
         )
+    kinds = {m["preprocess"]["kind"] for m in manifest["models"]}
     needed = [m["file"] for m in manifest["members"]]
-    if manifest["preprocess"]["kind"] == "vocab":
+    if "vocab" in kinds:
         needed.append("vocab.json")
-    else:
+    if "tokenizer" in kinds:
         needed += [f"{ENCODER_DIR}/config.json"]
     missing = [n for n in needed if not (path / n).is_file()]
-    if manifest["preprocess"]["kind"] == "tokenizer" and not any(
-        (path / ENCODER_DIR / n).is_file() for n in WEIGHT_FILES
-    ):
+    if "tokenizer" in kinds and not any((path / ENCODER_DIR / n).is_file() for n in WEIGHT_FILES):
         missing.append(f"{ENCODER_DIR}/{WEIGHT_FILES[0]}")
     if missing:
         raise BundleError(
@@ -171,7 +255,7 @@ def read_manifest(folder: str | Path) -> dict[str, Any]:
 
 
 class Bundle:
-    """A loaded bundle: its members on ``device`` and its preprocessing."""
+    """A loaded bundle: its members on ``device``, their weights and preprocessing."""
 
     def __init__(self, folder: str | Path, device: str | torch.device | None = None) -> None:
         from hpotext import models
@@ -181,19 +265,21 @@ class Bundle:
         self.manifest = read_manifest(self.folder)
         self.device = torch.device(device) if device is not None else default_device()
         self.classes: list[str] = list(self.manifest["classes"])
-        prep = self.manifest["preprocess"]
-        self.max_len = int(prep["max_len"])
-        encoder = str(self.folder / ENCODER_DIR) if prep["kind"] == "tokenizer" else None
-        self._encode = self._vocab_encoder() if encoder is None else self._tokenizer(encoder)
+        self._encoders: dict[tuple[str, int], Callable[[Sequence[str]], list[list[int]]]] = {}
         self.models: list[nn.Module] = []
+        self.preprocess: list[tuple[str, int]] = []  # each member's (kind, max_len)
+        self.weights = np.array([float(m["weight"]) for m in self.manifest["members"]])
         for member in self.manifest["members"]:
+            spec = self.manifest["models"][int(member["model"])]
+            kind, max_len = spec["preprocess"]["kind"], int(spec["preprocess"]["max_len"])
+            encoder = str(self.folder / ENCODER_DIR) if kind == "tokenizer" else None
             model = models.build_model(
-                self.manifest["family"],
-                int(self.manifest["vocab_size"]),
+                spec["family"],
+                int(spec["vocab_size"]),
                 len(self.classes),
-                self.max_len,
+                max_len,
                 pretrained=encoder,
-                **self.manifest["model_hparams"],
+                **spec["model_hparams"],
             )
             state = torch.load(self.folder / member["file"], map_location="cpu", weights_only=True)
             try:
@@ -204,22 +290,28 @@ class Bundle:
                     f"model ({str(err).splitlines()[0][:160]}); rebuild the bundle"
                 ) from None
             self.models.append(model.to(self.device).eval())
+            self.preprocess.append((kind, max_len))
 
-    def _vocab_encoder(self) -> Callable[[Sequence[str]], list[list[int]]]:
-        from hpotext.data.text import Vocab
+    def _encoder(self, kind: str, max_len: int) -> Callable[[Sequence[str]], list[list[int]]]:
+        key = (kind, max_len)
+        if key not in self._encoders:
+            if kind == "vocab":
+                from hpotext.data.text import Vocab
 
-        vocab = Vocab.load(self.folder / "vocab.json")
-        return lambda texts: vocab.encode_all(texts, self.max_len)
+                vocab = Vocab.load(self.folder / "vocab.json")
+                self._encoders[key] = lambda texts: vocab.encode_all(texts, max_len)
+            else:
+                from hpotext.models.encoder import load_tokenizer, tokenize
 
-    def _tokenizer(self, folder: str) -> Callable[[Sequence[str]], list[list[int]]]:
-        from hpotext.models.encoder import load_tokenizer, tokenize
+                tokenizer = load_tokenizer(str(self.folder / ENCODER_DIR))
+                self._encoders[key] = lambda texts: tokenize(tokenizer, texts, max_len)
+        return self._encoders[key]
 
-        tokenizer = load_tokenizer(folder)
-        return lambda texts: tokenize(tokenizer, texts, self.max_len)
-
-    def encode(self, texts: Sequence[str]) -> list[list[int]]:
-        """Texts as the bundled model takes them (stripped, as the data step cleans them)."""
-        return self._encode([t.strip() for t in texts]) if len(texts) else []
+    def encode(self, texts: Sequence[str], member: int = 0) -> list[list[int]]:
+        """Texts as member ``member`` takes them (stripped, as the data step cleans them)."""
+        if not len(texts):
+            return []
+        return self._encoder(*self.preprocess[member])([t.strip() for t in texts])
 
     def member_probabilities(
         self,
@@ -231,12 +323,15 @@ class Bundle:
         (over all members, so it runs to members x N)."""
         from hpotext.train.metrics import logits_of
 
-        ids = self.encode(texts)
-        out = np.zeros((len(self.models), len(ids), len(self.classes)), dtype=np.float32)
+        n = len(texts)
+        out = np.zeros((len(self.models), n, len(self.classes)), dtype=np.float32)
+        encoded: dict[tuple[str, int], list[list[int]]] = {}
         for k, model in enumerate(self.models):
-            step = None if progress is None else (lambda n, k=k: progress(k * len(ids) + n))
-            logits = logits_of(model, ids, batch_size, self.device, step)
-            if len(ids):
+            if self.preprocess[k] not in encoded:
+                encoded[self.preprocess[k]] = self.encode(texts, k)
+            step = None if progress is None else (lambda done, k=k: progress(k * n + done))
+            logits = logits_of(model, encoded[self.preprocess[k]], batch_size, self.device, step)
+            if n:
                 out[k] = torch.softmax(logits, dim=1).numpy()
         return out
 
@@ -246,8 +341,10 @@ class Bundle:
         batch_size: int = 256,
         progress: Callable[[int], None] | None = None,
     ) -> np.ndarray:
-        """(N, C): the seed ensemble's class probabilities (the members' mean)."""
-        return self.member_probabilities(texts, batch_size, progress).mean(axis=0)
+        """(N, C): the bundle's class probabilities (the members' weighted mean)."""
+        members = self.member_probabilities(texts, batch_size, progress)
+        found: np.ndarray = np.tensordot(self.weights, members, axes=1).astype(np.float32)
+        return found
 
     def predict(self, texts: Sequence[str], batch_size: int = 256) -> list[str]:
         """The predicted label name of every text."""

@@ -8,11 +8,24 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from hpotext.io import read_json, write_json
 
 log = logging.getLogger(__name__)
 
-VARIANT_NAMES = {"tuned": "the tuned config", "default": "the default (prior) config"}
+VARIANT_NAMES = {
+    "tuned": "the tuned config",
+    "default": "the default (prior) config",
+    "ensemble": "the top-k ensemble",
+}
+
+
+def variant_name(variant: str) -> str:
+    """How the summary names a variant: the tuned config, runner-up 1, ..."""
+    if variant.startswith("runner"):
+        return f"runner-up {variant.removeprefix('runner')}"
+    return VARIANT_NAMES.get(variant, variant)
 
 
 def bundle(
@@ -31,7 +44,7 @@ def bundle(
     """Write ``variant``'s bundle (every retrained seed a member) and its seed ensemble's
     val/test metrics beside the single seeds' (``ensemble_out``)."""
     from hpotext.models.configs import PREPROCESSING
-    from hpotext.predict.bundle import Member, write_bundle
+    from hpotext.predict.bundle import BundledModel, write_bundle
     from hpotext.predict.ensemble import read_predictions, seed_ensemble
     from hpotext.train.checkpoint import checkpoint_model
     from hpotext.train.inputs import Preprocess
@@ -43,23 +56,26 @@ def bundle(
     for split in ("val", "test"):
         labels, probs = read_predictions(predictions, prep.classes, split)
         metrics[split] = seed_ensemble(labels, probs, seeds)
-    members = [Member(seed, path) for seed, path in zip(seeds, models, strict=True)]
     preprocess: dict[str, Any] = {"kind": kind, "max_len": prep.max_len(saved)}
     if kind == "vocab":
         preprocess["lowercase"] = prep.vocab().lowercase
+    bundled = BundledModel(
+        variant=variant,
+        config=read_json(config_path)["config"],
+        family=saved.family,
+        hparams=saved.hparams,
+        vocab_size=prep.vocab_size(saved),
+        preprocess=preprocess,
+        checkpoints=dict(zip(seeds, models, strict=True)),
+    )
     manifest = {
         "variant": variant,
-        "config": read_json(config_path)["config"],
-        "family": saved.family,
-        "model_hparams": saved.hparams,
         "classes": prep.classes,
-        "vocab_size": prep.vocab_size(saved),
-        "preprocess": preprocess,
         "metrics": {
             s: {"ensemble": m["ensemble"], "single": m["single"]} for s, m in metrics.items()
         },
     }
-    write_bundle(out_dir, manifest, members, vocab if kind == "vocab" else None, encoder)
+    write_bundle(out_dir, manifest, [bundled], vocab if kind == "vocab" else None, encoder)
     result = {"variant": variant, **metrics}
     write_json(result, ensemble_out)
     test = metrics["test"]
@@ -74,18 +90,55 @@ def bundle(
     return result
 
 
+def top_k(
+    bundles: dict[str, str],
+    predictions: dict[str, list[str]],
+    out_dir: str,
+    ensemble_out: str,
+    rounds: int = 25,
+) -> dict[str, Any]:
+    """The top-k ensemble: greedy selection over the variants' seed ensembles on validation
+    (see :func:`hpotext.predict.ensemble.top_k_ensemble`), bundled from their bundles."""
+    from hpotext.predict.bundle import merge_bundles, read_manifest
+    from hpotext.predict.ensemble import read_predictions, top_k_ensemble
+
+    names = list(bundles)
+    classes = read_manifest(bundles[names[0]])["classes"]
+    splits = {}
+    for split in ("val", "test"):
+        read = [read_predictions(predictions[v], classes, split) for v in names]
+        splits[split] = (read[0][0], np.stack([p.mean(axis=0) for _, p in read]))
+    found = top_k_ensemble(names, splits["val"], splits["test"], "tuned", rounds)
+    result = {"variant": "ensemble", **found}
+    metrics = {s: {"ensemble": result[s]["ensemble"]} for s in ("val", "test")}
+    manifest = {"variant": "ensemble", "classes": classes, "metrics": metrics}
+    merge_bundles({v: bundles[v] for v in result["weights"]}, result["weights"], out_dir, manifest)
+    write_json(result, ensemble_out)
+    weights = ", ".join(f"{variant_name(v)} {w:.2f}" for v, w in result["weights"].items())
+    log.info(
+        "top-k ensemble (%s): test accuracy %.4f, cross-fitted val accuracy %.4f",
+        weights,
+        result["test"]["ensemble"]["accuracy"],
+        result["val"]["ensemble"]["accuracy"],
+    )
+    return result
+
+
 def choose(ensembles: dict[str, str]) -> dict[str, Any]:
-    """The variant whose seed ensemble scores best on validation (the full-train val split; the
-    test split is never looked at); a tie goes to the first (tuned)."""
+    """The candidate (a variant's seed ensemble, or the top-k ensemble scored cross-fitted)
+    with the best accuracy on validation (the full-train val split; the test split is never
+    looked at); a tie goes to the earlier candidate (tuned first)."""
     scored = {v: read_json(p)["val"]["ensemble"]["accuracy"] for v, p in ensembles.items()}
     best = max(scored, key=lambda v: (scored[v], -list(scored).index(v)))
-    others = ", ".join(f"{VARIANT_NAMES.get(v, v)} {a:.4f}" for v, a in scored.items() if v != best)
+    others = ", ".join(f"{variant_name(v)} {a:.4f}" for v, a in scored.items() if v != best)
+    subject = variant_name(best) + ("" if best == "ensemble" else "'s seed ensemble")
+    how = " cross-fitted" if best == "ensemble" else ""
     return {
         "variant": best,
         "val_accuracy": scored,
         "reason": (
-            f"{VARIANT_NAMES.get(best, best)}'s seed ensemble has the best validation accuracy "
-            f"({scored[best]:.4f}; {others or 'no other candidate'})"
+            f"{subject} has the best validation accuracy ({scored[best]:.4f}{how}; "
+            f"{others or 'no other candidate'})"
         ),
     }
 

@@ -142,30 +142,49 @@ def ensemble_lines(summary: dict[str, Any]) -> list[str]:
     found = summary.get("seed_ensemble")
     if not found:
         return []
-    names = {"tuned": "tuned config", "default": "default (prior) config"}
+    from hpotext.predict.steps import variant_name
+
+    def ci(gain: dict[str, Any]) -> str:
+        low, high = gain["ci95"]
+        return f"{gain['mean_difference']:+.4f} [{low:+.4f}, {high:+.4f}]"
+
     lines = [
         "### Seed ensembles",
         "",
-        "Each variant's retrained seeds' class probabilities averaged; the gain over the "
-        "single-seed mean with a paired bootstrap 95 % CI over the test rows.",
+        "Each retrained config's seeds' class probabilities averaged (runners-up of the search: "
+        "one seed); the gain over the single-seed mean with a paired bootstrap 95 % CI over the "
+        "test rows.",
         "",
         "| model | ensemble accuracy | single seeds | gain [95 % CI] | ensemble macro-F1 |",
         "| --- | --- | --- | --- | --- |",
     ]
     for variant, e in found.items():
-        gain, single = e["gain"]["accuracy"], e["single"]["accuracy"]
+        single = e["single"]["accuracy"]
         lines.append(
-            f"| {names.get(variant, variant)} ({e['members']} seeds) | "
+            f"| {variant_name(variant).removeprefix('the ')} ({e['members']} seeds) | "
             f"{e['ensemble']['accuracy']:.4f} | {single['mean']:.4f} ± {single['std']:.4f} | "
-            f"{gain['mean_difference']:+.4f} [{gain['ci95'][0]:+.4f}, {gain['ci95'][1]:+.4f}] | "
-            f"{e['ensemble']['macro_f1']:.4f} |"
+            f"{ci(e['gain']['accuracy'])} | {e['ensemble']['macro_f1']:.4f} |"
         )
     lines.append("")
+    top = summary.get("top_k_ensemble")
+    if top:
+        weights = ", ".join(f"{variant_name(v)} {w:.2f}" for v, w in top["weights"].items())
+        test = top["test"]
+        lines += [
+            f"Top-k ensemble (greedy selection with replacement on validation, {top['rounds']} "
+            f"rounds; weights: {weights}): test accuracy {test['ensemble']['accuracy']:.4f}, "
+            f"macro-F1 {test['ensemble']['macro_f1']:.4f}; over "
+            f"{variant_name(test['reference'])}'s seed ensemble {ci(test['gain']['accuracy'])}; "
+            "validation accuracy "
+            f"{top['val']['ensemble']['accuracy']:.4f} cross-fitted (weights chosen on the other "
+            f"half), {top['val']['as_selected']['accuracy']:.4f} as selected.",
+            "",
+        ]
     chosen = summary.get("bundle")
     if chosen:
         lines += [
             f"**Model bundle** (`results/{summary['experiment']}/bundle`, for "
-            f"`python -m hpotext.predict`): {names.get(chosen['variant'], chosen['variant'])}, "
+            f"`python -m hpotext.predict`): {variant_name(chosen['variant'])}, "
             f"as {chosen['reason']}.",
             "",
         ]

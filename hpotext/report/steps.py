@@ -192,7 +192,10 @@ def summary(
     }
     for path in ensemble_paths:
         found = read_json(path)
-        summary.setdefault("seed_ensemble", {})[found["variant"]] = found["test"]
+        if found["variant"] == "ensemble":
+            summary["top_k_ensemble"] = {k: found[k] for k in ("weights", "rounds", "val", "test")}
+        else:
+            summary.setdefault("seed_ensemble", {})[found["variant"]] = found["test"]
     if choice_path:
         summary["bundle"] = read_json(choice_path)
     summary["proxy_share"] = proxy_share(summary["stage_seconds"])

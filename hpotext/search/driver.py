@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from hpotext.errors import ReplayError, SearchError
+from hpotext.io import canonical_json
 from hpotext.optimizers.base import Optimizer
 from hpotext.optimizers.records import Result, Suggestion, Trial
 from hpotext.schema import checked, limit
@@ -265,18 +266,31 @@ def _checkpoint_of(root: Path, trial_id: int | None) -> Path | None:
     return ckpts[-1] if ckpts else None
 
 
-def incumbent(trials: dict[int, Trial]) -> Trial | None:
-    """Best trial at the highest fidelity reached by any successful trial."""
+def ranked_configs(trials: dict[int, Trial]) -> list[Trial]:
+    """One trial per distinct config that succeeded, best first: higher fidelity first, then
+    lower objective (then the earlier trial); each config's best-ranked trial stands for it."""
     ok = [
         t
         for t in trials.values()
-        if t.status in ("completed", "stopped") and t.objective is not None
+        if t.status in ("completed", "stopped")
+        and t.objective is not None
+        and math.isfinite(t.objective)
     ]
-    ok = [t for t in ok if math.isfinite(t.objective or math.inf)]
-    if not ok:
-        return None
-    top = max(t.fidelity for t in ok)
-    return min((t for t in ok if t.fidelity == top), key=lambda t: (t.objective, t.trial_id))
+    ok.sort(key=lambda t: (-t.fidelity, t.objective, t.trial_id))
+    seen: set[str] = set()
+    found = []
+    for t in ok:
+        key = canonical_json(t.config)
+        if key not in seen:
+            seen.add(key)
+            found.append(t)
+    return found
+
+
+def incumbent(trials: dict[int, Trial]) -> Trial | None:
+    """Best trial at the highest fidelity reached by any successful trial."""
+    ranked = ranked_configs(trials)
+    return ranked[0] if ranked else None
 
 
 def collect_checkpoints(root: Path, trials: dict[int, Trial], max_epochs: int, eta: int) -> int:

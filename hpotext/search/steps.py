@@ -1,4 +1,5 @@
-"""The search stage's steps: one search worker, collecting the search, and the default config."""
+"""The search stage's steps: one search worker, collecting the search, the runners-up and the
+default config."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from hpotext.data.info import SplitFiles
 from hpotext.errors import ConfigError, NoResultError
 from hpotext.io import write_json, write_parquet
 from hpotext.optimizers import make_optimizer
-from hpotext.search.driver import Budget, SearchWorker, comparables, incumbent
+from hpotext.search.driver import Budget, SearchWorker, comparables, incumbent, ranked_configs
 from hpotext.search.objective import TrialRunner
 from hpotext.search.settings import data_digest, open_search, search_meta
 from hpotext.search.store import TrialStore
@@ -120,7 +121,7 @@ def collect_search(store_dir: str, space_path: str, trials_out: str, incumbent_o
             "trial_id": best.trial_id,
             "config": best.config,
             "fidelity": best.fidelity,
-            "val_accuracy": 1.0 - float(best.objective or math.inf),
+            "val_accuracy": 1.0 - float(best.objective if best.objective is not None else math.inf),
             "trials": len(trials),
             "status_counts": counts,
             "epochs_trained": sum(t.epochs_trained for t in trials.values()),
@@ -131,6 +132,29 @@ def collect_search(store_dir: str, space_path: str, trials_out: str, incumbent_o
         incumbent_out,
     )
     log.info("incumbent trial %d: val accuracy %.4f", best.trial_id, 1.0 - (best.objective or 0))
+
+
+def runner_up(store_dir: str, rank: int, out: str) -> dict[str, Any]:
+    """The search's ``rank``-th best distinct config after the incumbent (rank 1: the second
+    best), ranked as the incumbent is: the highest fidelity first, then validation error."""
+    ranked = ranked_configs(TrialStore(store_dir).trials())
+    if len(ranked) <= rank:
+        raise NoResultError(
+            f"the search in {store_dir} finished {len(ranked)} distinct config(s), too few for "
+            f"runner-up {rank}; lower final.ensemble_top_k to {max(len(ranked), 1)} or raise "
+            "search.budget"
+        )
+    t = ranked[rank]
+    found = {
+        "rank": rank,
+        "trial_id": t.trial_id,
+        "config": t.config,
+        "fidelity": t.fidelity,
+        "val_accuracy": 1.0 - float(t.objective or 0.0),
+    }
+    write_json(found, out)
+    log.info("runner-up %d: trial %d, val accuracy %.4f", rank, t.trial_id, found["val_accuracy"])
+    return found
 
 
 def default_config(space_path: str, out: str) -> None:

@@ -39,7 +39,9 @@ from hpotext.workflow.config import (
     validate_config,
 )
 
-VARIANTS = ("tuned", "default")  # the retrained configs: the search's incumbent, the prior one
+# the retrained configs: the search's incumbent, the prior config, the runners-up (runner1, ...)
+VARIANTS = ("tuned", "default")
+VARIANT_PATTERN = r"tuned|default|runner\d+"
 REPORT_FIGURES = (
     "learning_curves",
     "confusion",
@@ -143,11 +145,12 @@ class Plan:
             "exp": exp,
             "arm": escaped(map(re.escape, self.arm_names)) or "none",
             "seed": r"\d+",
+            "rank": r"\d+",
             "shard": r"\d+",
             "name": r"[^/]+",
             "part": r"\d+",
             "worker": r"w\d+",
-            "variant": escaped(VARIANTS),
+            "variant": VARIANT_PATTERN,
             "optimizer": escaped(self.config["proxy"]["optimizers"]),
             "dataset": escaped(dataset_names()),
             "encoder": escaped(encoder_names()),
@@ -193,14 +196,40 @@ class Plan:
     def seeds(self, exp: str) -> list[int]:
         return list(self.setting(exp, "final", "seeds"))
 
-    def per_seed(self, exp: str, path: str, variants: tuple[str, ...] = VARIANTS) -> list[str]:
-        """``results/<exp>/<path>`` for every variant and retraining seed, in that order, with
-        ``{variant}`` and ``{seed}`` in ``path`` filled in."""
+    def variants(self, exp: str) -> list[str]:
+        """The retrained configs: tuned, default and the final.ensemble_top_k - 1 runners-up."""
+        runners = self.setting(exp, "final", "ensemble_top_k") - 1
+        return [*VARIANTS, *(f"runner{rank}" for rank in range(1, runners + 1))]
+
+    def variant_seeds(self, exp: str, variant: str) -> list[int]:
+        """The seeds ``variant`` is retrained with: final.seeds, the first one for a runner-up."""
+        seeds = self.seeds(exp)
+        return seeds[:1] if variant.startswith("runner") else seeds
+
+    def top_k(self, exp: str) -> list[str]:
+        """The top-k ensemble's record, when final.ensemble_top_k > 1."""
+        if self.setting(exp, "final", "ensemble_top_k") < 2:
+            return []
+        return [f"results/{exp}/final/ensemble/ensemble.json"]
+
+    def per_seed(self, exp: str, path: str, variants: tuple[str, ...] | None = None) -> list[str]:
+        """``results/<exp>/<path>`` for every variant (all of the study's when None) and each
+        of its retraining seeds, in that order, with ``{variant}`` and ``{seed}`` filled in."""
         return [
             f"results/{exp}/" + path.format(variant=variant, seed=seed)
-            for variant in variants
-            for seed in self.seeds(exp)
+            for variant in (self.variants(exp) if variants is None else variants)
+            for seed in self.variant_seeds(exp, variant)
         ]
+
+    def candidates(self, exp: str) -> list[str]:
+        """What the study's model is chosen from: every variant's seed ensemble and, when
+        final.ensemble_top_k > 1, the top-k ensemble (results/<exp>/final/ensemble/)."""
+        return self.variants(exp) + (["ensemble"] if self.top_k(exp) else [])
+
+    def per_variant(self, exp: str, path: str, candidates: bool = False) -> list[str]:
+        """``results/<exp>/<path>`` for every variant (or candidate), ``{variant}`` filled in."""
+        names = self.candidates(exp) if candidates else self.variants(exp)
+        return [f"results/{exp}/" + path.format(variant=v) for v in names]
 
     def space_of(self, exp: str) -> Space:
         return self.arm_spaces.get(arm_of(exp) or "", self.space)
