@@ -15,7 +15,7 @@ import torch
 from hpotext import models
 from hpotext.data.info import CleanReport, DatasetInfo
 from hpotext.data.text import Vocab
-from hpotext.errors import DataError
+from hpotext.errors import DataError, StaleFileError
 from hpotext.final.steps import evaluate
 from hpotext.predict import bundle as bundle_mod
 from hpotext.predict.__main__ import main
@@ -195,6 +195,14 @@ def test_the_top_k_ensemble_bundles_the_selected_variants_weighted(study, tmp_pa
                                atol=1e-5)  # fmt: skip
     test = result["test"]["ensemble"]
     assert manifest["metrics"]["test"]["ensemble"] == test
+    other = pd.read_parquet(predictions["runner1"][0])
+    other["label"] = 1 - other["label"]  # predictions of other rows (a stale file)
+    other.to_parquet(tmp_path / "other.parquet")
+    with pytest.raises(StaleFileError, match="the val predictions of runner1 score other rows"):
+        top_k({v: str(p) for v, p in made.items()},
+              {**predictions, "runner1": [str(tmp_path / "other.parquet")]},
+              str(tmp_path / "stale"), str(tmp_path / "stale.json"))  # fmt: skip
+    assert not (tmp_path / "stale").exists() and not (tmp_path / "stale.json").exists()
     scored = json.loads((tmp_path / "ensemble.json").read_text())
     scored["val"]["ensemble"]["accuracy"] = 1.0
     (tmp_path / "best.json").write_text(json.dumps(scored))
@@ -271,6 +279,9 @@ def test_bad_prediction_inputs_are_one_sentence_and_write_nothing(boe_bundle, tm
     partial.mkdir()
     (partial / "bundle.json").write_text(json.dumps(manifest))
     (partial / "vocab.json").write_bytes((boe_bundle / "vocab.json").read_bytes())
+    invalid = tmp_path / "invalid"
+    invalid.mkdir()
+    (invalid / "bundle.json").write_text(json.dumps({**manifest, "models": "boe"}))
     cases = [
         (good, boe_bundle, "input file '{}' has no column 'text' (its columns: review); name the "
          "column that holds the texts with --text-column"),
@@ -288,6 +299,8 @@ def test_bad_prediction_inputs_are_one_sentence_and_write_nothing(boe_bundle, tm
          "format 0), which this hpotext 0.1.0 (format 2) does not read; rebuild it"),
         (tmp_path / "labelled.csv", partial, f"model bundle {partial} lacks boe_seed0.pt, "
          "boe_seed1.pt; copy the whole bundle folder again or rebuild it"),
+        (tmp_path / "labelled.csv", invalid, f"{invalid}/bundle.json is not a valid bundle "
+         "manifest; copy the bundle again or rebuild it"),
     ]  # fmt: skip
     for source, folder, message in cases:
         out = tmp_path / "out.csv"

@@ -253,7 +253,7 @@ def test_the_study_bundle_predicts_new_texts_through_the_predict_rule(study: Pat
     assert summary["bundle"] == chosen and chosen["speed"]["batch_texts_per_second"] > 0
     md = (res / "summary.md").read_text()
     assert "### Seed ensembles" in md and "texts/s in batches of 256" in md
-    assert "| runner-up 1 (1 seeds) |" in md and "Top-k ensemble (greedy selection" in md
+    assert "| runner-up 1 (1 seed) |" in md and "Top-k ensemble (greedy selection" in md
     new = study / "new_texts.csv"
     pd.DataFrame({"id": [1, 2], "text": ["a wonderful film", "dull and far too long"]}).to_csv(
         new, index=False

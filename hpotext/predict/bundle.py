@@ -221,14 +221,15 @@ def read_manifest(folder: str | Path) -> dict[str, Any]:
         raise BundleError(f"model bundle {path} is not a folder; {fix}")
     if not (path / MANIFEST).is_file():
         raise BundleError(f"{path} is not a model bundle (it has no {MANIFEST}); {fix}")
+    invalid = BundleError(
+        f"{path / MANIFEST} is not a valid bundle manifest; copy the bundle again or rebuild "
+        "it (snakemake results/<exp>/bundle)"
+    )
     try:
         manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
         written, fmt = str(manifest["hpotext"]), int(manifest["format"])
     except (ValueError, KeyError, TypeError):
-        raise BundleError(
-            f"{path / MANIFEST} is not a valid bundle manifest; copy the bundle again or rebuild "
-            "it (snakemake results/<exp>/bundle)"
-        ) from None
+        raise invalid from None
     if fmt != FORMAT or not _same_release(written, __version__):
         raise BundleError(
             f"model bundle {path} was written by hpotext {written} (bundle format {fmt}), which "
@@ -236,8 +237,15 @@ def read_manifest(folder: str | Path) -> dict[str, Any]:
             "version (snakemake results/<exp>/bundle) or predict with hpotext "
             f"{'.'.join(written.split('.')[:2])}"
         )
-    kinds = {m["preprocess"]["kind"] for m in manifest["models"]}
-    needed = [m["file"] for m in manifest["members"]]
+    try:
+        kinds = {m["preprocess"]["kind"] for m in manifest["models"]}
+        needed = [m["file"] for m in manifest["members"]]
+        if not needed or any(
+            not 0 <= int(m["model"]) < len(manifest["models"]) for m in manifest["members"]
+        ):
+            raise ValueError("no members, or a member of no model")
+    except (ValueError, KeyError, TypeError):
+        raise invalid from None
     if "vocab" in kinds:
         needed.append("vocab.json")
     if "tokenizer" in kinds:

@@ -99,6 +99,7 @@ def top_k(
 ) -> dict[str, Any]:
     """The top-k ensemble: greedy selection over the variants' seed ensembles on validation
     (see :func:`hpotext.predict.ensemble.top_k_ensemble`), bundled from their bundles."""
+    from hpotext.errors import StaleFileError
     from hpotext.predict.bundle import merge_bundles, read_manifest
     from hpotext.predict.ensemble import read_predictions, top_k_ensemble
 
@@ -107,6 +108,13 @@ def top_k(
     splits = {}
     for split in ("val", "test"):
         read = [read_predictions(predictions[v], classes, split) for v in names]
+        for variant, (labels, _) in zip(names, read, strict=True):
+            if not np.array_equal(labels, read[0][0]):
+                raise StaleFileError(
+                    f"the {split} predictions of {variant} score other rows than those of "
+                    f"{names[0]}; delete results/<exp>/final/{variant}/seed*/predictions.parquet "
+                    "so the evaluate rule writes them again"
+                )
         splits[split] = (read[0][0], np.stack([p.mean(axis=0) for _, p in read]))
     found = top_k_ensemble(names, splits["val"], splits["test"], "tuned", rounds)
     result = {"variant": "ensemble", **found}

@@ -161,7 +161,8 @@ def ensemble_lines(summary: dict[str, Any]) -> list[str]:
     for variant, e in found.items():
         single = e["single"]["accuracy"]
         lines.append(
-            f"| {variant_name(variant).removeprefix('the ')} ({e['members']} seeds) | "
+            f"| {variant_name(variant).removeprefix('the ')} ({e['members']} "
+            f"seed{'' if e['members'] == 1 else 's'}) | "
             f"{e['ensemble']['accuracy']:.4f} | {single['mean']:.4f} ± {single['std']:.4f} | "
             f"{ci(e['gain']['accuracy'])} | {e['ensemble']['macro_f1']:.4f} |"
         )
