@@ -30,6 +30,7 @@ def test_stage_seconds_sums_jobs_of_a_rule(tmp_path) -> None:
         ("prepare", 2.0),
         ("retrain_tuned_seed0", 10.0),
         ("retrain_default_seed1", 12.5),
+        ("retrain_runner2_seed0", 5.0),
         ("search_w0", 3.0),
         ("search_w1", 4.0),
         ("proxy_table_shard0", 1.5),
@@ -39,8 +40,8 @@ def test_stage_seconds_sums_jobs_of_a_rule(tmp_path) -> None:
     ]:
         (tmp_path / f"{name}.tsv").write_text(header + f"{secs}\t0:00:01\t1\n")
     totals = stage_seconds(jobs_of(sorted(str(p) for p in tmp_path.glob("*.tsv"))))
-    assert totals == {"prepare": 2.0, "proxy_run": 1.0, "proxy_table": 4.0, "retrain": 22.5,
-                      "search": 7.0, "validate_run": 3.0, "total": 39.5}  # fmt: skip
+    assert totals == {"prepare": 2.0, "proxy_run": 1.0, "proxy_table": 4.0, "retrain": 27.5,
+                      "search": 7.0, "validate_run": 3.0, "total": 44.5}  # fmt: skip
 
 
 def test_compare_says_beyond_noise_only_for_a_clear_gain() -> None:

@@ -39,7 +39,7 @@ def seed_stats(metric_files: Sequence[str], seeds: Sequence[int]) -> dict[str, A
 def stage_of(benchmark_file: str) -> str:
     """The stage a ``benchmark:`` file belongs to: its rule name without job wildcards."""
     stem = re.sub(r"^(proxy_run|validate_run)_.*$", r"\1", Path(benchmark_file).stem)
-    return re.sub(r"(_(tuned|default))?(_seed\d+|_w\d+|_shard\d+)$", "", stem)
+    return re.sub(r"(_(tuned|default|runner\d+))?(_seed\d+|_w\d+|_shard\d+)$", "", stem)
 
 
 class Job(NamedTuple):
