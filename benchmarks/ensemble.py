@@ -21,6 +21,7 @@ first dataset's test texts repeated) with the first study's bundles: texts/s on 
 Writes benchmarks/results/ensemble.{md,parquet,png}.
 
     python benchmarks/ensemble.py                                  # the committed table
+    python benchmarks/ensemble.py --study-bundle results/vader/bundle   # after make run
     python benchmarks/ensemble.py --datasets trec --seeds 0 --budget 12 --out /tmp/ens/e  # smoke
 """
 
@@ -138,21 +139,55 @@ def predict_speed(work: Path, exp: str, n: int) -> list[dict[str, Any]]:
     """Texts per second of `python -m hpotext.predict` on ``n`` texts with each bundle."""
     res = work / "results" / exp
     texts = pd.read_parquet(res / "data/test.parquet")["text"]
+    return [
+        {"bundle": name, **time_predict(res / folder, texts, n, work)}
+        for name, folder in (
+            ("tuned seed ensemble", "final/tuned/bundle"),
+            ("top-k ensemble", "final/ensemble/bundle"),
+            ("study's bundle", "bundle"),
+        )
+    ]
+
+
+def time_predict(bundle: Path, texts: pd.Series, n: int, work: Path) -> dict[str, Any]:
+    """Wall seconds of the whole `python -m hpotext.predict` command on ``n`` of ``texts``
+    (repeated), with the bundle's members and model families."""
     frame = pd.DataFrame({"text": [texts.iloc[i % len(texts)] for i in range(n)]})
     frame.to_csv(work / "texts.csv", index=False)
-    found = []
-    for name, folder in (("tuned seed ensemble", "final/tuned/bundle"),
-                         ("top-k ensemble", "final/ensemble/bundle"),
-                         ("study's bundle", "bundle")):  # fmt: skip
-        manifest = json.loads((res / folder / "bundle.json").read_text())
-        cmd = [sys.executable, "-m", "hpotext.predict", str(res / folder), "texts.csv", "-o",
-               "out.csv"]  # fmt: skip
-        start = time.perf_counter()
-        subprocess.run(cmd, cwd=work, check=True, capture_output=True)
-        wall = time.perf_counter() - start
-        found.append({"bundle": name, "members": len(manifest["members"]), "texts": n,
-                      "seconds": wall, "texts_per_second": n / wall})  # fmt: skip
-    return found
+    manifest = json.loads((bundle / "bundle.json").read_text())
+    cmd = [sys.executable, "-m", "hpotext.predict", str(bundle), str(work / "texts.csv"), "-o",
+           str(work / "out.csv")]  # fmt: skip
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
+    wall = time.perf_counter() - start
+    families = "+".join(sorted({m["family"] for m in manifest["models"]}))
+    return {"members": len(manifest["members"]), "families": families, "texts": n,
+            "seconds": wall, "texts_per_second": n / wall}  # fmt: skip
+
+
+def study_speed(bundle: Path, n: int, out: Path) -> None:
+    """<out>_study.md: hpotext.predict on ``n`` test texts of the study that wrote ``bundle``."""
+    texts = pd.read_parquet(bundle.parent / "data/test.parquet")["text"]
+    with tempfile.TemporaryDirectory() as tmp:
+        found = time_predict(bundle, texts, n, Path(tmp))
+    chosen = json.loads((bundle / "bundle.json").read_text()).get("chosen", {})
+    name = bundle.relative_to(bundle.parents[2])  # results/<exp>/bundle
+    lines = [
+        "# Prediction speed of a study's bundle",
+        "",
+        f"Machine: {machine()}; {dt.date.today()}; `python benchmarks/ensemble.py "
+        f"--study-bundle {name} --texts {n}`: the whole `python -m hpotext.predict` command "
+        "(start-up, loading, csv in and out) on the study's test texts, repeated.",
+        "",
+        "| bundle | chosen | families | members | texts | seconds | texts/s |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+        f"| {name} | {chosen.get('variant', '?')} | {found['families']} | {found['members']} | "
+        f"{n:,} | {found['seconds']:.1f} | {found['texts_per_second']:.1f} |",
+        "",
+    ]
+    out = out.parent / f"{out.name}_study.md"
+    out.write_text("\n".join(lines))
+    print(out.read_text())
 
 
 def summarise(frame: pd.DataFrame) -> pd.DataFrame:
@@ -233,11 +268,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=["vader", "trec", "sms_spam"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--budget", type=int, default=36, help="search epochs per study")
+    parser.add_argument("--budget", type=int, default=24, help="search epochs per study")
     parser.add_argument("--texts", type=int, default=10_000)
     parser.add_argument("--out", default=str(OUT))
     parser.add_argument("--keep", help="run in this folder and keep it (default: a temp one)")
+    parser.add_argument(
+        "--study-bundle",
+        help="only time hpotext.predict with this study's bundle on its test texts",
+    )
     args = parser.parse_args()
+    if args.study_bundle:
+        study_speed(Path(args.study_bundle), args.texts, Path(args.out))
+        return
     root = Path(args.keep or tempfile.mkdtemp(prefix="hpotext_ensemble_"))
     root.mkdir(parents=True, exist_ok=True)
     work = root / "hpotext"
