@@ -78,6 +78,17 @@ def workdir(root: Path) -> Path:
     return root
 
 
+def work_copy(keep: str | None, prefix: str) -> tuple[Path, Path]:
+    """(root, root/hpotext): ``keep`` or a new temporary folder, with the workflow copied once."""
+    root = Path(keep or tempfile.mkdtemp(prefix=prefix))
+    root.mkdir(parents=True, exist_ok=True)
+    work = root / "hpotext"
+    if not work.exists():
+        work.mkdir()
+        workdir(work)
+    return root, work
+
+
 def study(work: Path, dataset: str, seed: int, budget: int) -> str:
     """Run one study up to its chosen bundle; returns its experiment name."""
     exp = f"{dataset}_s{seed}"
@@ -280,12 +291,7 @@ def main() -> None:
     if args.study_bundle:
         study_speed(Path(args.study_bundle), args.texts, Path(args.out))
         return
-    root = Path(args.keep or tempfile.mkdtemp(prefix="hpotext_ensemble_"))
-    root.mkdir(parents=True, exist_ok=True)
-    work = root / "hpotext"
-    if not work.exists():
-        work.mkdir()
-        workdir(work)
+    root, work = work_copy(args.keep, "hpotext_ensemble_")
     found, speed = [], []
     for dataset in args.datasets:
         for seed in args.seeds:

@@ -23,6 +23,8 @@ rule select_optimizer:
     benchmark:
         "results/{exp}/benchmarks/select_optimizer.tsv"
     priority: 10
+    params:
+        fallback=setting("proxy", "fallback"),
     conda:
         "../envs/hpotext.yaml"
     script:

@@ -19,4 +19,5 @@ run_step(
     cd_png=snakemake.output.cd,
     stores=search,
     on_change=snakemake.config["search"]["on_change"],
+    fallback=list(snakemake.params.fallback),
 )

@@ -11,7 +11,7 @@ import pytest
 
 from hpotext.errors import ConfigError
 from hpotext.report.plots import selection as plots_compare
-from hpotext.selection.rule import select, selection_report
+from hpotext.selection.rule import optimizer_choice, select, selection_report
 from hpotext.selection.stats import (
     anytime_curves,
     critical_difference,
@@ -213,6 +213,85 @@ def test_select_tie_breaks_on_mean_auc_then_name() -> None:
     # Identical everything: the name decides.
     sel = select(metrics_table({"z": [0.2, 0.3], "m": [0.3, 0.2]}))
     assert sel.name == "m" and "first by name" in sel.reason
+
+
+FALLBACK = ("c", "b", "a", "x")
+
+
+def clear_winner() -> pd.DataFrame:
+    """a is best on each of 20 seeds, significantly."""
+    rng = np.random.default_rng(3)
+    values = {o: list(base + rng.uniform(0, 0.05, 20)) for o, base in
+              {"a": 0.1, "b": 0.5, "c": 0.6}.items()}  # fmt: skip
+    return metrics_table(values)
+
+
+def test_fallback_leaves_a_significant_winner_alone() -> None:
+    sel = select(clear_winner(), {"poor": False, "spearman": 0.8}, FALLBACK)
+    assert (sel.name, sel.rule, sel.proxy_best) == ("a", "proxy", "a")
+
+
+def test_fallback_decides_when_friedman_finds_no_difference() -> None:
+    rng = np.random.default_rng(4)
+    values = {o: list(rng.uniform(size=6)) for o in ("a", "b", "c")}
+    plain = select(metrics_table(values))
+    assert plain.friedman["p_value"] > 0.05 and plain.rule == "proxy"
+    sel = select(metrics_table(values), {"poor": False, "spearman": 0.8}, FALLBACK)
+    assert (sel.name, sel.rule, sel.proxy_best) == ("c", "fallback", plain.name)
+    assert "cannot tell" in sel.reason and "the Friedman test finds no difference" in sel.reason
+    assert sel.reason.startswith(plain.reason)  # the proxy's verdict is kept, then the rule
+
+
+def test_fallback_decides_when_the_surrogate_is_poor() -> None:
+    sel = select(clear_winner(), {"poor": True, "spearman": 0.31}, FALLBACK)
+    assert (sel.name, sel.rule, sel.proxy_best) == ("c", "fallback", "a")
+    assert "Spearman 0.31" in sel.reason
+
+
+def test_fallback_only_among_those_within_the_critical_difference() -> None:
+    # 20 seeds: a and b swap ranks 1/2, c and d are always 3/4; CD(4, 20) = 1.05 > gap a-b.
+    values = {"a": [0.1, 0.2] * 10, "b": [0.2, 0.1] * 10, "c": [0.5] * 20, "d": [0.6] * 20}
+    metrics = metrics_table(values)
+    plain = select(metrics)
+    assert plain.friedman["p_value"] < 0.05 and set(plain.tied_with) <= {"b", "c"}
+    pool = {plain.name, *plain.tied_with}
+    sel = select(metrics, None, ("d", "b", "a", "c"))
+    assert sel.rule == "fallback" and sel.name == "b" and "d" not in pool
+    assert "within the critical difference" in sel.reason
+    # none of the tied ones in the order: the proxy's best stays
+    assert select(metrics, None, ("d",)).name == plain.name
+
+
+def test_optimizer_choice_says_which_rule_decided(tmp_path) -> None:
+    assert optimizer_choice("asha", None)["rule"] == "config"
+    path = tmp_path / "optimizer.json"
+    path.write_text(json.dumps({"name": "c", "reason": "r.", "rule": "fallback"}))
+    assert optimizer_choice("auto", str(path)) == {"name": "c", "reason": "r.", "rule": "fallback"}
+    with pytest.raises(ConfigError, match="no selection file"):
+        optimizer_choice("auto", None)
+
+
+def test_default_fallback_order_is_the_committed_benchmark_mean_rank() -> None:
+    """proxy.fallback's default: mean over the benchmark's datasets of each optimizer's mean rank
+    in benchmarks/results/optimizers.md (ties by name); rerunning the benchmark updates it."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "benchmarks/results/optimizers.md").read_text()
+    per_dataset = [
+        dict(re.findall(r"^\| (\w+) \| ([0-9.]+) \|", part, flags=re.M))
+        for part in text.split("\n## ")[1:]
+    ]
+    assert len(per_dataset) >= 2
+    names = set(per_dataset[0])
+    mean = {o: sum(float(d[o]) for d in per_dataset) / len(per_dataset) for o in names}
+    expected = sorted(names, key=lambda o: (round(mean[o], 6), o))
+    schema = yaml.safe_load((root / "config/schema.yaml").read_text())
+    default = schema["properties"]["proxy"]["properties"]["fallback"]["default"]
+    assert default == expected
 
 
 def test_bad_input_raises_config_error() -> None:

@@ -74,12 +74,27 @@ def test_agreement_is_one_when_the_live_ranking_matches_the_proxy() -> None:
     assert report["selected_live_rank"] == 1.0 and report["warning"] is None
     assert report["seeds"] == [0, 1, 2]
     assert report["live_best_val_accuracy"] == pytest.approx(0.8)
+    # every seed ranks alike, so every bootstrap resample does too
+    assert report["spearman_ci95"] == pytest.approx([1.0, 1.0])
+    assert report["selected_live_place"] == 1 and report["selected_in_live_top2"] is True
+    assert report["rule"] == "proxy" and report["proxy_best"] == "a"
+
+
+def test_spearman_ci_spreads_when_the_live_seeds_disagree() -> None:
+    from hpotext.selection.validate import spearman_ci
+
+    # seed 0 agrees with the proxy, seed 1 reverses it
+    auc = pd.DataFrame({"a": [0.1, 0.3], "b": [0.2, 0.2], "c": [0.3, 0.1]}, index=[0, 1])
+    lo, hi = spearman_ci({"a": 1.0, "b": 2.0, "c": 3.0}, auc)
+    assert lo == pytest.approx(-1.0) and hi == pytest.approx(1.0)
+    assert spearman_ci({"a": 1.0, "b": 2.0, "c": 3.0}, auc.iloc[:1]) is None
 
 
 def test_agreement_warns_when_the_live_ranking_is_reversed() -> None:
     report = agreement(proxy({"a": 1.0, "b": 2.0, "c": 3.0}), runs(["c", "b", "a"]), 10.0)
     assert report["spearman"] == pytest.approx(-1.0)
     assert report["live_best"] == "c" and report["selected_live_rank"] == 3.0
+    assert report["selected_live_place"] == 3 and report["selected_in_live_top2"] is False
     assert "did not carry over" in report["warning"]
 
 

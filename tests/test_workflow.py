@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from hpotext.report.render import DECIDED
 from hpotext.workflow.resume import lock_files, running_here
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -162,7 +163,8 @@ def test_study_writes_summary_with_test_scores(study: Path) -> None:
     }
     assert summary["best_config"]["model"] in ("boe", "cnn")
     picked = json.loads((study / "results/test/selection/optimizer.json").read_text())
-    assert summary["selected_optimizer"] == {"name": picked["name"], "reason": picked["reason"]}
+    assert summary["selected_optimizer"] == {k: picked[k] for k in ("name", "reason", "rule")}
+    assert picked["rule"] in ("proxy", "fallback") and picked["proxy_best"] in picked["mean_ranks"]
     assert picked["name"] in ("random", "asha", "dehb")  # proxy.optimizers of config/test.yaml
     assert 0.0 < summary["proxy_share"] < 1.0
     search = summary["search"]
@@ -181,6 +183,7 @@ def test_study_writes_summary_with_test_scores(study: Path) -> None:
     )
     md = (study / "results/test/summary.md").read_text()
     assert "TF-IDF" in md and "Mean ± std over 2 seeds" in md and "Goal" in md
+    assert f"Optimizer **{picked['name']}** ({DECIDED[picked['rule']]})" in md
     for section in ("## Test scores", "## Search", "Best config", "## What mattered",
                     "## Compute per stage"):  # fmt: skip
         assert section in md
@@ -381,9 +384,12 @@ def test_proxy_validation_runs_every_optimizer_live(study: Path) -> None:
     assert ran == {"validate_run", "validate_proxy", "summary", "all"}
     res = study / "results/test"
     check = json.loads((res / "selection/validation.json").read_text())
-    assert set(check["live_mean_ranks"]) == {"random", "asha", "dehb"}
+    ranks = check["live_mean_ranks"]
+    assert set(ranks) == {"random", "asha", "dehb"}
     assert check["seeds"] == [0, 1] and check["budget_epochs"] == 4
     assert check["spearman"] is None or -1.0 <= check["spearman"] <= 1.0
+    assert check["spearman_ci95"] is None or len(check["spearman_ci95"]) == 2
+    assert isinstance(check["selected_in_live_top2"], bool) and check["selected"] in ranks
     for opt in ("random", "asha", "dehb"):
         traj = pd.read_parquet(res / f"validate/{opt}_seed1.parquet")
         assert traj["cost"].iloc[-1] >= 4 and (traj["optimizer"] == opt).all()

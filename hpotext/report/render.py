@@ -5,6 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+# who chose the search's optimizer (hpotext.selection.rule.optimizer_choice's rule)
+DECIDED = {
+    "config": "named in the config",
+    "proxy": "decided by the proxy",
+    "fallback": "decided by the fallback order, as the proxy could not",
+}
+
 
 def to_html(markdown_text: str, title: str) -> str:
     """summary.md as a self-contained HTML page (for the Snakemake report)."""
@@ -87,7 +94,8 @@ def to_markdown(summary: dict[str, Any]) -> str:
         *ensemble_lines(summary),
         "## Search",
         "",
-        f"Optimizer **{summary['selected_optimizer']['name']}**: "
+        f"Optimizer **{summary['selected_optimizer']['name']}** "
+        f"({DECIDED[summary['selected_optimizer'].get('rule', 'proxy')]}): "
         f"{summary['selected_optimizer']['reason'].rstrip('.')}.",
         "",
         f"{search['trials']} trials "
@@ -130,7 +138,17 @@ def to_markdown(summary: dict[str, Any]) -> str:
         lines[lines.index("Best config:") : lines.index("Best config:")] = [
             f"Proxy check (live runs, {len(check['seeds'])} seeds per optimizer): Spearman "
             f"{rho} between the proxy's and the live ranking; live best {check['live_best']}, "
-            f"the selected {check['selected']} ranked {check['selected_live_rank']:.2f}.",
+            f"the selected {check['selected']} ranked {check['selected_live_rank']:.2f}"
+            + (
+                f" (place {check['selected_live_place']})"
+                if check.get("selected_live_place")
+                else ""
+            )
+            + (
+                f"; Spearman 95 % CI [{ci[0]:.2f}, {ci[1]:.2f}] over the live seeds."
+                if (ci := check.get("spearman_ci95"))
+                else "."
+            ),
             "",
         ]
     return "\n".join(lines)

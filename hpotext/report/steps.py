@@ -37,7 +37,7 @@ from hpotext.report.stats import (
     subset_warnings,
 )
 from hpotext.schema import checked
-from hpotext.selection.rule import chosen_optimizer
+from hpotext.selection.rule import optimizer_choice
 
 log = logging.getLogger(__name__)
 
@@ -169,9 +169,7 @@ def summary(
             "search_subset_rows": len(subset),
             "dropped_rows": info.dropped.rows_in - info.dropped.rows_out,
         },
-        "selected_optimizer": dict(
-            zip(("name", "reason"), chosen_optimizer(optimizer, selection_path), strict=True)
-        ),
+        "selected_optimizer": optimizer_choice(optimizer, selection_path),
         "best_config": read_json(incumbent_path)["config"],
         "default_config": read_json(default_config_path)["config"],
         "test": tuned,
@@ -205,8 +203,9 @@ def summary(
         summary["warnings"] += [f"optimizer selection: {warning}"] if warning else []
     if validation_path:
         check = read_json(validation_path)
-        keys = ("spearman", "selected", "live_best", "selected_live_rank", "seeds")
-        summary["proxy_validation"] = {k: check[k] for k in keys}
+        keys = ("spearman", "spearman_ci95", "selected", "live_best", "selected_live_rank",
+                "selected_live_place", "selected_in_live_top2", "seeds")  # fmt: skip
+        summary["proxy_validation"] = {k: check.get(k) for k in keys}
         summary["warnings"] += [f"proxy validation: {check['warning']}"] if check["warning"] else []
     if importance_path:
         found = read_json(importance_path)

@@ -1,4 +1,11 @@
-"""The selection rule: the optimizer with the best mean rank, its report, and which rule decided."""
+"""The selection rule: the optimizer with the best mean rank on the proxy when the proxy can tell
+it from the rest, else the first of a fixed fallback order among those it cannot tell apart; its
+report, and which rule decided.
+
+The fallback order (``proxy.fallback``) defaults to the optimizers by their mean rank over the
+committed optimizer benchmark's datasets (benchmarks/results/optimizers.md: the mean over
+datasets of each one's mean rank on normalized regret AUC, ties by name).
+"""
 
 from __future__ import annotations
 
@@ -35,11 +42,58 @@ class Selection:
     friedman: dict[str, Any]
     cd: float
     tied_with: list[str] = field(default_factory=list)
+    rule: str = "proxy"  # "proxy": the proxy's best mean rank; "fallback": proxy.fallback
+    proxy_best: str = ""
 
 
-def select(metrics: pd.DataFrame) -> Selection:
-    """Pick the optimizer with the best mean rank on normalized AUC (ties: lower mean AUC, then
-    name) and say whether it is significantly better than the runner-up (Nemenyi + Friedman)."""
+def select(
+    metrics: pd.DataFrame,
+    quality: dict[str, Any] | None = None,
+    fallback: list[str] | tuple[str, ...] = (),
+) -> Selection:
+    """Rank the optimizers by mean rank on normalized AUC (ties: lower mean AUC, then name) and
+    say whether the best is significantly better than the runner-up (Nemenyi + Friedman).
+
+    The best is selected when it is significantly better, or when ``fallback`` is empty. Else
+    the proxy cannot tell some candidates apart: every one of them when the surrogate ranks
+    held-out configs poorly (``quality["poor"]``) or the Friedman test finds no difference, the
+    best and those within the critical difference of it otherwise; the first of them in the
+    ``fallback`` order is selected (the best when none of them is in it).
+    """
+    chosen = _rank(metrics)
+    if not fallback:
+        return chosen
+    p = chosen.friedman["p_value"]
+    quality = quality or {}
+    poor = bool(quality.get("poor"))
+    significant = len(chosen.mean_ranks) == 1 or (
+        p is not None and p < 0.05 and not chosen.tied_with
+    )
+    if significant and not poor:
+        return chosen
+    order = list(chosen.mean_ranks)
+    if poor:
+        why = f"its surrogate ranks held-out configs poorly (Spearman {quality['spearman']:.2f})"
+        pool = order
+    elif p is None or p >= 0.05:
+        why = "the Friedman test finds no difference" if p is not None else "no Friedman test"
+        pool = order
+    else:
+        why = f"they are within the critical difference {chosen.cd:.2f} of the best mean rank"
+        pool = [chosen.name, *chosen.tied_with]
+    ranked = [o for o in fallback if o in pool]
+    if not ranked:
+        return chosen
+    chosen.name, chosen.rule = ranked[0], "fallback"
+    chosen.reason += (
+        f" The proxy cannot tell {', '.join(pool)} apart ({why}), so the fallback order "
+        f"decides: {ranked[0]}, the first of them in proxy.fallback ({', '.join(fallback)})."
+    )
+    return chosen
+
+
+def _rank(metrics: pd.DataFrame) -> Selection:
+    """The proxy's best mean rank and whether it is significantly better than the rest."""
     table = metric_blocks(metrics, "auc")
     n, k = table.shape
     rank = ranks(metrics, "auc").set_index("optimizer")["mean_rank"]
@@ -55,7 +109,7 @@ def select(metrics: pd.DataFrame) -> Selection:
     )
     if k == 1:
         return Selection(win, f"{head} and was the only optimizer compared.", mean_ranks,
-                         mean_auc, test, float("nan"), [])  # fmt: skip
+                         mean_auc, test, float("nan"), [], proxy_best=win)  # fmt: skip
     cd = critical_difference(k, n)
     tied = [o for o in order[1:] if mean_ranks[o] - mean_ranks[win] <= cd]
     second = order[1]
@@ -78,7 +132,9 @@ def select(metrics: pd.DataFrame) -> Selection:
         else:
             why = f"rank difference to {second} {gap:.2f} > CD {cd:.2f} but Friedman not < 0.05"
         tail = f"not significantly different from {', '.join(others)} ({why}; {p_text})"
-    return Selection(win, f"{head}; it is {tail}.", mean_ranks, mean_auc, test, cd, tied)
+    return Selection(
+        win, f"{head}; it is {tail}.", mean_ranks, mean_auc, test, cd, tied, proxy_best=win
+    )
 
 
 def selection_report(
@@ -88,11 +144,13 @@ def selection_report(
     out_json: str | Path,
     out_md: str | Path,
     unit: str = "epochs",
+    quality: dict[str, Any] | None = None,
+    fallback: list[str] | tuple[str, ...] = (),
 ) -> Selection:
-    """Compute every statistic, select an optimizer, write ``out_json`` and ``out_md``
-    (``unit``: what ``cost`` and ``budget`` count, simulated epochs or seconds)."""
+    """Compute every statistic, select an optimizer (``select``), write ``out_json`` and
+    ``out_md`` (``unit``: what ``cost`` and ``budget`` count, simulated epochs or seconds)."""
     metrics = run_metrics(traj, best_true, budget)
-    chosen = select(metrics)
+    chosen = select(metrics, quality, fallback)
     at_budgets = ranks_at_budgets(traj, best_true, budget)
     per_opt: dict[str, Any] = {}
     for opt, part in metrics.groupby("optimizer", sort=True):
@@ -125,6 +183,9 @@ def selection_report(
             "never reached",
             "ranks": "seeds are blocks, rank 1 = lowest value, ties get average ranks",
             "significance": "rank difference > Nemenyi CD (alpha 0.05) and Friedman p < 0.05",
+            "rule": "proxy: the best mean rank, significantly better than the rest (or no "
+            "fallback order); fallback: the first in proxy.fallback among the candidates the "
+            "proxy cannot tell apart",
         },
     }
     Path(out_json).parent.mkdir(parents=True, exist_ok=True)
@@ -143,7 +204,9 @@ def _markdown(report: dict[str, Any]) -> str:
     ranks_at, test = report["ranks_at_budgets"], report["friedman"]
     head = ["optimizer", "mean rank (AUC)", "AUC", "final regret", "time to target (s)",
             "reached"] + [f"rank @ {float(f):.0%} budget" for f in ranks_at]  # fmt: skip
-    lines = [f"# Optimizer comparison\n\n**Selected: {report['name']}.** {report['reason']}\n",
+    decided = "the proxy" if report.get("rule", "proxy") == "proxy" else "the fallback order"
+    lines = [f"# Optimizer comparison\n\n**Selected: {report['name']}** (decided by {decided}). "
+             f"{report['reason']}\n",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]  # fmt: skip
     for opt, rank in report["mean_ranks"].items():
         row = report["optimizers"][opt]
@@ -166,11 +229,20 @@ def _markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def chosen_optimizer(configured: str, selection_path: str | None) -> tuple[str, str]:
-    """(name, reason): the configured optimizer, or the selection stage's when it is 'auto'."""
+def optimizer_choice(configured: str, selection_path: str | None) -> dict[str, str]:
+    """name, reason and rule (config, proxy or fallback) of the search's optimizer: the
+    configured one, or the selection stage's when it is 'auto'."""
     if configured != "auto":
-        return configured, "named by search.optimizer in the config (no proxy selection)"
+        reason = "named by search.optimizer in the config (no proxy selection)"
+        return {"name": configured, "reason": reason, "rule": "config"}
     if not selection_path:
         raise ConfigError("search.optimizer is auto but no selection file was given")
     picked = read_json(selection_path)
-    return str(picked["name"]), str(picked["reason"])
+    rule = str(picked.get("rule", "proxy"))
+    return {"name": str(picked["name"]), "reason": str(picked["reason"]), "rule": rule}
+
+
+def chosen_optimizer(configured: str, selection_path: str | None) -> tuple[str, str]:
+    """(name, reason): the configured optimizer, or the selection stage's when it is 'auto'."""
+    found = optimizer_choice(configured, selection_path)
+    return found["name"], found["reason"]

@@ -28,8 +28,11 @@ def select_optimizer(
     cd_png: str,
     stores: list[str] | None = None,
     on_change: str = "stop",
+    fallback: list[str] | None = None,
 ) -> str:
-    """Compare every replay and write the selection (optimizer.json, a table, two figures).
+    """Compare every replay and write the selection (optimizer.json, a table, two figures);
+    ``fallback`` decides among the candidates the proxy cannot tell apart
+    (``hpotext.selection.rule.select``).
 
     ``stores`` are the search folders that take this selection: one that holds a search with
     another optimizer stops the selection (``hpotext.search.settings.check_optimizer``) before any
@@ -43,7 +46,9 @@ def select_optimizer(
     ref, budget, unit = float(quality["best_true"]), float(quality["budget"]), quality["cost_unit"]
     # the same runs in any file layout or order give the same selection, byte for byte
     traj = traj.sort_values(["optimizer", "seed", "trial"], kind="stable", ignore_index=True)
-    chosen = selection_report(traj, ref, budget, out_json, out_md, unit=unit)
+    chosen = selection_report(
+        traj, ref, budget, out_json, out_md, unit=unit, quality=quality, fallback=fallback or ()
+    )
     try:
         check_optimizer(list(stores or []), chosen.name, on_change)
     except ConfigError:

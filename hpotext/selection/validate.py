@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 
 POOR_AGREEMENT = 0.5  # below this Spearman the proxy's ordering did not carry over
+BOOTSTRAP = 2000  # resamples of the live seeds for the Spearman CI
 
 
 def live_trajectory(trials: dict[int, Trial], optimizer: str, seed: int) -> pd.DataFrame:
@@ -66,6 +67,38 @@ def spearman(a: dict[str, float], b: dict[str, float]) -> float | None:
     return float(stats.spearmanr(x, y).statistic)
 
 
+def spearman_ci(
+    proxy_ranks: dict[str, float], live_auc: pd.DataFrame, level: float = 0.95, seed: int = 0
+) -> list[float] | None:
+    """Percentile bootstrap CI of the proxy-vs-live Spearman: the live seeds (rows of the seeds x
+    optimizers AUC table) resampled with replacement, ranked per seed and averaged again; None
+    when fewer than 2 seeds or no resample gives a defined correlation."""
+    import numpy as np
+
+    if len(live_auc) < 2:
+        return None
+    names = [str(c) for c in live_auc.columns]
+    per_seed = live_auc.rank(axis=1, method="average").to_numpy(float)
+    rng = np.random.default_rng(seed)
+    found = []
+    for _ in range(BOOTSTRAP):
+        rows = rng.integers(len(per_seed), size=len(per_seed))
+        rho = spearman(proxy_ranks, dict(zip(names, per_seed[rows].mean(axis=0), strict=True)))
+        if rho is not None:
+            found.append(rho)
+    if not found:
+        return None
+    tail = 100 * (1 - level) / 2
+    return [float(np.percentile(found, tail)), float(np.percentile(found, 100 - tail))]
+
+
+def live_top(live_ranks: dict[str, float], name: str) -> int | None:
+    """1 + how many optimizers ranked strictly better live than ``name`` (None if not run)."""
+    if name not in live_ranks:
+        return None
+    return 1 + sum(r < live_ranks[name] for r in live_ranks.values())
+
+
 def agreement(proxy: dict[str, Any], traj: pd.DataFrame, budget: float) -> dict[str, Any]:
     """Live ranks of the optimizers and how well the proxy's ranks (``optimizer.json``) agree."""
     from hpotext.selection import stats as compare
@@ -78,11 +111,17 @@ def agreement(proxy: dict[str, Any], traj: pd.DataFrame, budget: float) -> dict[
     rho = spearman(proxy_ranks, live_ranks)
     live_best = min(live_ranks, key=lambda o: (live_ranks[o], o))
     final = metrics.groupby("optimizer")["final_regret"].mean()
+    place = live_top(live_ranks, proxy["name"])
     out: dict[str, Any] = {
         "spearman": rho,
+        "spearman_ci95": spearman_ci(proxy_ranks, compare.metric_blocks(metrics, "auc")),
         "selected": proxy["name"],
+        "rule": proxy.get("rule", "proxy"),
+        "proxy_best": proxy.get("proxy_best", proxy["name"]),
         "live_best": live_best,
         "selected_live_rank": live_ranks.get(proxy["name"]),
+        "selected_live_place": place,
+        "selected_in_live_top2": place is not None and place <= 2,
         "proxy_mean_ranks": proxy_ranks,
         "live_mean_ranks": live_ranks,
         "live_final_regret": {str(k): float(v) for k, v in final.items()},
@@ -105,6 +144,10 @@ def agreement(proxy: dict[str, Any], traj: pd.DataFrame, budget: float) -> dict[
     return out
 
 
+def _ci(ci: list[float] | None) -> str:
+    return "undefined" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]"
+
+
 def to_markdown(report: dict[str, Any]) -> str:
     rho = report["spearman"]
     lines = [
@@ -113,6 +156,11 @@ def to_markdown(report: dict[str, Any]) -> str:
         f"{'undefined' if rho is None else f'{rho:.2f}'}. The proxy selected "
         f"**{report['selected']}**; live, **{report['live_best']}** ranked best "
         f"({len(report['seeds'])} seeds, {report['budget_epochs']:g} epochs each).\n",
+        f"Spearman 95 % bootstrap CI over the live seeds: {_ci(report.get('spearman_ci95'))}; "
+        f"the selected optimizer placed {report.get('selected_live_place')} live "
+        f"({'within' if report.get('selected_in_live_top2') else 'outside'} the live top 2; "
+        f"decided by the {report.get('rule', 'proxy')} rule, the proxy's best "
+        f"{report.get('proxy_best', report['selected'])}).\n",
         "| optimizer | proxy mean rank | live mean rank | live final regret |",
         "|---|---|---|---|",
     ]
