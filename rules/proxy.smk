@@ -77,6 +77,7 @@ rule proxy_surrogate:
         settings=PLAN.proxy_table,
         evaluations=config["proxy"]["budget_evaluations"],
         cost=PLAN.proxy_cost,
+        kind=config["proxy"]["surrogate"],
     script:
         "../scripts/proxy_surrogate.py"
 

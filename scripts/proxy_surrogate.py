@@ -14,4 +14,5 @@ run_step(
     model_out=snakemake.output.model,
     quality_out=snakemake.output.quality,
     cost=snakemake.params.cost,
+    kind=snakemake.params.kind,
 )

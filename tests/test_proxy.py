@@ -451,3 +451,21 @@ def test_build_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         pd.read_parquet(resumed).drop(columns="epoch_seconds"),
         table.drop(columns="epoch_seconds"),
     )
+
+
+def test_surrogate_kinds_and_old_pickles(surrogate: Surrogate, tmp_path: Path) -> None:
+    """proxy.surrogate picks the tree ensemble; a pickle from before it reads as a random forest."""
+    from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
+
+    assert surrogate.kind == "extra_trees"
+    assert isinstance(surrogate.error_model, ExtraTreesRegressor)
+    forest = Surrogate.fit(surrogate.table, surrogate.space, seed=0, kind="random_forest")
+    assert isinstance(forest.error_model, RandomForestRegressor)
+    assert forest.quality(folds=4, seed=0)["spearman"] > 0.8
+    with pytest.raises(ConfigError, match="proxy.surrogate 'gbm' is unknown"):
+        Surrogate.fit(surrogate.table, surrogate.space, kind="gbm")
+    state = forest.__getstate__()
+    del state["kind"]
+    old = Surrogate.__new__(Surrogate)
+    old.__setstate__(state)
+    assert old.kind == "random_forest" and old.predict({"model": "boe"}, 2) is not None

@@ -127,8 +127,10 @@ def proxy_surrogate(
     model_out: str,
     quality_out: str,
     cost: str = "epochs",
+    kind: str = "extra_trees",
 ) -> dict[str, Any]:
-    """Fit the surrogate on the proxy table; write it and its quality on held-out configs.
+    """Fit the surrogate (``kind``: proxy.surrogate) on the proxy table; write it and its
+    quality on held-out configs.
 
     ``cost`` is the unit the replays count (``hpotext.proxy.replay.SurrogateBenchmark``): epochs
     for a search budget in epochs or evaluations, seconds for one in seconds; the budget is
@@ -141,10 +143,11 @@ def proxy_surrogate(
     opts = ProxySettings.from_dict(settings)
     space = proxy_space(space_mod.load(space_path), opts)
     table = pd.read_parquet(table_path)
-    surrogate = Surrogate.fit(table, space, seed=opts.seed)
+    surrogate = Surrogate.fit(table, space, seed=opts.seed, kind=kind)
     quality: dict[str, Any] = dict(surrogate.quality(seed=opts.seed))
     quality["best_true"] = best_true(surrogate, table)
     quality["cost_unit"] = cost
+    quality["surrogate"] = kind
     quality["budget"] = (
         proxy_budget(table, budget_evaluations)
         if cost == "seconds"

@@ -76,7 +76,11 @@ def select(
         why = f"its surrogate ranks held-out configs poorly (Spearman {quality['spearman']:.2f})"
         pool = order
     elif p is None or p >= 0.05:
-        why = "the Friedman test finds no difference" if p is not None else "no Friedman test"
+        why = (
+            f"the Friedman test finds no difference, p = {p:.3g}"
+            if p is not None
+            else f"no Friedman test: {chosen.friedman['reason']}"
+        )
         pool = order
     else:
         why = f"they are within the critical difference {chosen.cd:.2f} of the best mean rank"

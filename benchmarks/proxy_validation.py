@@ -1,0 +1,164 @@
+"""Does the proxy's verdict carry over to the live search? proxy.validate on several datasets.
+
+Each dataset is one real study through Snakemake up to results/<exp>/selection/validation.json:
+search.optimizer auto (the proxy stage as `make run` configures it, the schema's proxy defaults)
+with proxy.validate on, so that every candidate optimizer also runs live on the study's search
+subset and space: one worker, --budget training epochs, --seeds seeds each, ranked on the same
+normalized regret AUC as on the proxy (hpotext.selection.validate). Per dataset the table gives
+the surrogate's own check (held-out Spearman), the proxy and live mean ranks of every optimizer,
+the proxy-vs-live Spearman with its bootstrap CI over the live seeds, which optimizer was
+selected and by which rule, and whether it placed in the live top 2.
+
+--space picks the search space: `default` (config/spaces/default.yaml: the encoder and the
+from-scratch families, as `make run` searches) or `scratch` (config/spaces/scratch.yaml, the space
+of the committed optimizer benchmark; ~10x cheaper live runs on a CPU).
+
+Writes benchmarks/results/proxy_validation_<space>.{md,parquet,png}.
+
+    python benchmarks/proxy_validation.py --space scratch            # 2 CPU cores: ~1-2 h
+    python benchmarks/proxy_validation.py --space default            # a GPU machine
+    python benchmarks/proxy_validation.py --datasets trec --space scratch --seeds 2 --budget 4 \\
+        --optimizers random asha dehb --out /tmp/pv/pv                 # a quick check
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import ROOT, SCRATCH_SPACE, fixed_hash_seed, machine, save_figure  # noqa: E402
+from benchmarks.ensemble import work_copy  # noqa: E402
+
+OUT = ROOT / "benchmarks" / "results" / "proxy_validation"
+SPACES = {"default": "config/spaces/default.yaml", "scratch": SCRATCH_SPACE}
+
+
+def study(work: Path, dataset: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Run one study up to its validation report; the records it reads and its wall seconds."""
+    exp = f"{dataset}_{args.space}"
+    proxy: dict[str, Any] = {"validate": True, "validate_seeds": args.seeds,
+                             "validate_budget": args.budget}  # fmt: skip
+    if args.optimizers:
+        proxy["optimizers"] = args.optimizers
+    cfg = {"dataset": dataset, "experiment": exp, "proxy": proxy,
+           "search": {"space": SPACES[args.space], "optimizer": "auto"}}  # fmt: skip
+    (work / f"{exp}.yaml").write_text(yaml.safe_dump(cfg))
+    cmd = [sys.executable, "-m", "snakemake", f"results/{exp}/selection/validation.json",
+           "--cores", "2", "--configfile", f"{exp}.yaml", "--quiet", "rules"]  # fmt: skip
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True)
+    if proc.returncode:
+        raise SystemExit(f"study {exp} failed:\n{(proc.stdout + proc.stderr)[-4000:]}")
+    res = work / "results" / exp
+    read = lambda p: json.loads((res / p).read_text())  # noqa: E731
+    return {"dataset": dataset, "seconds": time.perf_counter() - start,
+            "validation": read("selection/validation.json"),
+            "selection": read("selection/optimizer.json"),
+            "quality": read("proxy/quality.json")}  # fmt: skip
+
+
+def frame_of(found: list[dict[str, Any]]) -> pd.DataFrame:
+    rows = []
+    for one in found:
+        check = one["validation"]
+        best = check.get("proxy_best", check["selected"])
+        for opt, live in check["live_mean_ranks"].items():
+            rows.append({"dataset": one["dataset"], "optimizer": opt,
+                         "proxy_rank": check["proxy_mean_ranks"].get(opt), "live_rank": live,
+                         "live_final_regret": check["live_final_regret"][opt],
+                         "selected": opt == check["selected"],
+                         "proxy_best": opt == best})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def write(found: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame = frame_of(found)
+    frame.to_parquet(out.with_suffix(".parquet"))
+    lines = [
+        "# Does the proxy predict the live search?",
+        "",
+        f"Measured {dt.date.today()} on {machine()}; `python benchmarks/proxy_validation.py "
+        f"--space {args.space} --seeds {args.seeds} --budget {args.budget:g}`: the {args.space} "
+        f"space ({SPACES[args.space]}), the schema's proxy defaults, every candidate live for "
+        f"{args.seeds} seeds x {args.budget:g} epochs (one worker). Targets (issue 18): "
+        "proxy-vs-live Spearman >= 0.6, the selected optimizer in the live top 2.",
+        "",
+        "| dataset | surrogate held-out Spearman | proxy vs live Spearman | 95 % CI | selected "
+        "(rule) | proxy's best | selected's live place | in live top 2 | live best | wall s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for one in found:
+        c, q = one["validation"], one["quality"]
+        rho = "undefined" if c["spearman"] is None else f"{c['spearman']:.2f}"
+        ci = c.get("spearman_ci95")
+        ci_text = "undefined" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]"
+        top2 = "yes" if c.get("selected_in_live_top2") else "no"
+        lines.append(
+            f"| {one['dataset']} | {q['spearman']:.2f} | {rho} | {ci_text} | {c['selected']} "
+            f"({c.get('rule', 'proxy')}) | {c.get('proxy_best', c['selected'])} "
+            f"| {c.get('selected_live_place')} | {top2} "
+            f"| {c['live_best']} | {one['seconds']:.0f} |"
+        )
+    for one in found:
+        part = frame[frame.dataset == one["dataset"]].sort_values("live_rank")
+        lines += ["", f"## {one['dataset']}", "", f"Selection: {one['selection']['reason']}", "",
+                  "| optimizer | proxy mean rank | live mean rank | live final regret |",
+                  "|---|---|---|---|"]  # fmt: skip
+        for r in part.itertuples():
+            lines.append(f"| {r.optimizer} | {r.proxy_rank:.2f} | {r.live_rank:.2f} "
+                         f"| {r.live_final_regret:.4f} |")  # fmt: skip
+    out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    fig, axes = plt.subplots(1, len(found), figsize=(4.2 * len(found), 3.8), squeeze=False)
+    for ax, one in zip(axes[0], found, strict=True):
+        part = frame[frame.dataset == one["dataset"]]
+        ax.scatter(part.proxy_rank, part.live_rank)
+        for r in part.itertuples():
+            ax.annotate(r.optimizer, (r.proxy_rank, r.live_rank), fontsize=7)
+        ax.set_xlabel("proxy mean rank")
+        ax.set_title(one["dataset"], fontsize=9)
+    axes[0][0].set_ylabel("live mean rank")
+    save_figure(fig, out)
+
+
+def main() -> None:
+    fixed_hash_seed()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", nargs="+", default=["vader", "trec"])
+    parser.add_argument("--space", choices=sorted(SPACES), default="default")
+    parser.add_argument("--seeds", type=int, default=3, help="live runs per optimizer")
+    parser.add_argument("--budget", type=float, default=45, help="epochs of each live run")
+    parser.add_argument("--optimizers", nargs="+", help="default: the schema's candidates")
+    parser.add_argument("--out", help="output stem (default: results/proxy_validation_<space>)")
+    parser.add_argument("--keep", help="work in this folder and keep it")
+    args = parser.parse_args()
+    args.out = args.out or str(OUT.with_name(f"{OUT.name}_{args.space}"))
+    root, work = work_copy(args.keep, "hpotext_validation_")
+    found = []
+    for dataset in args.datasets:
+        found.append(study(work, dataset, args))
+        write(found, args)
+    if not args.keep:
+        shutil.rmtree(root)
+
+
+if __name__ == "__main__":
+    main()
