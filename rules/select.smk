@@ -23,9 +23,9 @@ rule select_optimizer:
     benchmark:
         "results/{exp}/benchmarks/select_optimizer.tsv"
     priority: 10
-    params:
-        fallback=setting("proxy", "fallback"),
     conda:
         "../envs/hpotext.yaml"
+    params:
+        fallback=setting("proxy", "fallback"),
     script:
         "../scripts/select_optimizer.py"
