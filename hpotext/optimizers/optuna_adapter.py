@@ -82,7 +82,7 @@ class OptunaTPE:
             run = _Run(previous.trial, previous.config, previous.rung + 1)
         else:
             trial = self._study.ask()
-            run, parent = _Run(trial, self._suggest(trial), 0), None
+            run, parent = _Run(trial, suggest(trial, self.space), 0), None
         suggestion = Suggestion(
             trial_id=self._asks,
             config=dict(run.config),
@@ -123,22 +123,23 @@ class OptunaTPE:
         else:
             self._queue.append((suggestion.trial_id, run))
 
-    # --- internals -----------------------------------------------------------------------------
-    def _suggest(self, trial: Trial) -> dict[str, Any]:
-        """Define-by-run: shared hyperparameters (model first), then the family's children."""
-        config: dict[str, Any] = {}
-        for hp in self.space.hyperparameters:
-            family = config.get(MODEL, self.space.fixed.get(MODEL))
-            if hp.key != MODEL and not hp.active_for(family):
-                continue
-            if hp.type == "categorical":
-                value = trial.suggest_categorical(hp.key, encode_choices(hp))
-                config[hp.key] = decode_choice(hp, value)
-                continue
-            assert hp.low is not None and hp.high is not None
-            if hp.type == "int":
-                config[hp.key] = trial.suggest_int(hp.key, int(hp.low), int(hp.high), log=hp.log)
-            else:
-                config[hp.key] = trial.suggest_float(hp.key, hp.low, hp.high, log=hp.log)
-        self.space.validate(config)
-        return config
+
+
+def suggest(trial: Trial, space: Space) -> dict[str, Any]:
+    """Define-by-run: shared hyperparameters (model first), then the family's children."""
+    config: dict[str, Any] = {}
+    for hp in space.hyperparameters:
+        family = config.get(MODEL, space.fixed.get(MODEL))
+        if hp.key != MODEL and not hp.active_for(family):
+            continue
+        if hp.type == "categorical":
+            value = trial.suggest_categorical(hp.key, encode_choices(hp))
+            config[hp.key] = decode_choice(hp, value)
+            continue
+        assert hp.low is not None and hp.high is not None
+        if hp.type == "int":
+            config[hp.key] = trial.suggest_int(hp.key, int(hp.low), int(hp.high), log=hp.log)
+        else:
+            config[hp.key] = trial.suggest_float(hp.key, hp.low, hp.high, log=hp.log)
+    space.validate(config)
+    return config

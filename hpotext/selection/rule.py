@@ -2,9 +2,9 @@
 it from the rest, else the first of a fixed fallback order among those it cannot tell apart; its
 report, and which rule decided.
 
-The fallback order (``proxy.fallback``) defaults to the optimizers by their mean rank over the
-committed optimizer benchmark's datasets (benchmarks/results/optimizers.md: the mean over
-datasets of each one's mean rank on normalized regret AUC, ties by name).
+The fallback order (``proxy.fallback``) defaults to the optimizers by their mean live rank over
+the committed proxy validation's datasets (benchmarks/results/proxy_validation_scratch*.md: the
+mean over datasets of each one's live mean rank on normalized regret AUC, ties by name).
 """
 
 from __future__ import annotations
