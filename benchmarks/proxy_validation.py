@@ -83,6 +83,39 @@ def frame_of(found: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def verdict(found: list[dict[str, Any]], frame: pd.DataFrame, seeds: int) -> list[str]:
+    """The targets line (issue 18) and what limits the ones missed, from the measurements."""
+    rhos, tops, quality, limits = [], [], [], []
+    for one in found:
+        c, name = one["validation"], one["dataset"]
+        rho, ci = c["spearman"], c.get("spearman_ci95")
+        low = "" if ci is None else f", CI low end {ci[0]:.2f}"
+        rhos.append(f"{name} {'undefined' if rho is None else f'{rho:.2f}'}{low}"
+                    f" ({'met' if rho is not None and rho >= 0.6 else 'missed'})")  # fmt: skip
+        place = c.get("selected_live_place")
+        tops.append(f"{name}: {c['selected']} places {place} "
+                    f"({'met' if c.get('selected_in_live_top2') else 'missed'})")  # fmt: skip
+        q = one["quality"]["spearman"]
+        quality.append(f"{name} {q:.2f} ({'met' if q >= 0.7 else 'missed'})")
+        part = frame[frame.dataset == name].sort_values("live_rank")
+        best = part.iloc[0]
+        spread = part["live_rank"].iloc[1:5]
+        limits.append(f"{name}: the live best {best.optimizer} has proxy mean rank "
+                      f"{best.proxy_rank:.2f}; live places 2-5 span "
+                      f"{spread.max() - spread.min():.2f} ranks")  # fmt: skip
+    lines = ["", "**Targets** (issue 18): proxy-vs-live Spearman >= 0.6: " + "; ".join(rhos)
+             + ". Selected optimizer in the live top 2: " + "; ".join(tops)
+             + ". Surrogate held-out Spearman >= 0.7: " + "; ".join(quality) + "."]  # fmt: skip
+    if any("missed" in text for text in rhos + tops + quality):
+        lines.append(f"**What limits it**: {seeds} live seeds per optimizer ({', '.join(limits)})"
+                     "; the bootstrap CI is over those seeds.")  # fmt: skip
+    if len(found) > 1:
+        mean = frame.groupby("optimizer")["live_rank"].mean().sort_values(kind="stable")
+        lines.append("Live mean rank over the datasets (what proxy.fallback's default follows): "
+                     + ", ".join(f"{o} {r:.2f}" for o, r in mean.items()) + ".")  # fmt: skip
+    return lines
+
+
 def write(found: list[dict[str, Any]], args: argparse.Namespace) -> None:
     import matplotlib
 
@@ -126,6 +159,7 @@ def write(found: list[dict[str, Any]], args: argparse.Namespace) -> None:
         for r in part.itertuples():
             lines.append(f"| {r.optimizer} | {r.proxy_rank:.2f} | {r.live_rank:.2f} "
                          f"| {r.live_final_regret:.4f} |")  # fmt: skip
+    lines += verdict(found, frame, args.seeds)
     out.with_suffix(".md").write_text("\n".join(lines) + "\n")
     fig, axes = plt.subplots(1, len(found), figsize=(4.2 * len(found), 3.8), squeeze=False)
     for ax, one in zip(axes[0], found, strict=True):

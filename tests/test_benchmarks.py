@@ -1,0 +1,127 @@
+"""Benchmark scripts' own logic: peers.py's measures on hand-made evaluations and the NePS
+space it passes; proxy_validation.py's targets and limits lines."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from benchmarks.peers import (
+    VARIANTS,
+    best_so_far,
+    pipeline_space,
+    ratio,
+    summary,
+    targets,
+    time_to,
+    times,
+    top10,
+)
+from benchmarks.proxy_validation import frame_of, verdict
+from hpotext import space as space_mod
+
+ROOT = Path(__file__).resolve().parent.parent
+BUDGET = 100.0
+
+
+def evals() -> pd.DataFrame:
+    """Two seeds; per variant (t, config, val accuracy) evaluations, hpotext faster to 0.8."""
+    plan = {
+        "optuna": [(20, "a", 0.6), (60, "a", 0.8), (90, "b", 0.7)],
+        "dehb": [(30, "c", 0.5), (80, "d", 0.75)],
+        "neps": [(40, "e", 0.7)],
+        "hpotext_1w": [(25, "f", 0.7), (50, "g", 0.8)],
+        "hpotext_2w": [(10, "h", 0.81), (30, "i", 0.82), (120, "j", 0.99)],  # 120 s: too late
+    }
+    rows = [
+        {"t": t, "config": c, "epochs": 3, "trained": 3, "val_accuracy": acc,
+         "dataset": "x", "variant": v, "seed": seed}
+        for seed in (0, 1) for v, events in plan.items() for t, c, acc in events
+        if t <= BUDGET
+    ]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_time_to_and_best_so_far() -> None:
+    run = evals().query("variant == 'optuna' and seed == 0")
+    assert time_to(run, 0.8) == 60 and time_to(run, 0.9) is None
+    assert best_so_far(run, 25) == 0.6 and best_so_far(run, BUDGET) == 0.8
+    assert math.isnan(best_so_far(run, 10))
+
+
+def test_ratio_counts_never_reached_as_the_budget() -> None:
+    assert ratio(30.0, 60.0, BUDGET) == 0.5
+    assert ratio(None, 50.0, BUDGET) == 2.0 and ratio(math.nan, 50.0, BUDGET) == 2.0
+    assert math.isnan(ratio(10.0, None, BUDGET))
+
+
+def test_summary_times_and_targets() -> None:
+    e = evals()
+    tests = pd.DataFrame(
+        [{"variant": v, "seed": s, "test_accuracy": 0.8} for v in VARIANTS for s in (0, 1)]
+    )
+    table = summary(e, tests, BUDGET)
+    row = table.set_index("variant").loc["optuna"]
+    assert row["best_25"] == [0.6, 0.6] and row["best_100"] == [0.8, 0.8]
+    assert row["evaluations"] == 3 and row["configs"] == 2 and row["epochs"] == 9
+    # the joint top 10 is per (run, config): hpotext_2w's two configs in both seeds lead
+    top = top10(e)
+    assert list(top["variant"][:4]) == ["hpotext_2w"] * 4
+    assert table.set_index("variant").loc["hpotext_2w", "top10"] == 4
+    tt = times(e, BUDGET).set_index(["peer", "seed"])
+    assert tt.loc[("optuna", 0), "peer_t"] == 60 and tt.loc[("optuna", 0), "hpotext_2w"] == 10
+    assert tt.loc[("optuna", 0), "hpotext_1w"] == 50
+    verdict = targets(table, {"optuna/hpotext_2w": 10 / 60}, "optuna")
+    assert verdict["fast"] and verdict["top"] and "17 %" in verdict["line"]
+    slow = targets(table, {"optuna/hpotext_2w": 0.9}, "optuna")
+    assert not slow["fast"] and "missed" in slow["line"]
+
+
+def test_pipeline_space_keeps_every_prior() -> None:
+    """NePS's own converter drops priors that are 0 (label_smoothing's); ours keeps them."""
+    from neps.space.neps_spaces.neps_space import convert_neps_to_classic_search_space
+
+    from hpotext.optimizers._convert import to_neps
+
+    space = space_mod.load(ROOT / "config" / "spaces" / "scratch.yaml")
+    classic = to_neps(space).elements
+    back = convert_neps_to_classic_search_space(pipeline_space(space))
+    assert back is not None and set(back.elements) == set(classic)
+    for name, p in classic.items():
+        q = back.elements[name]
+        assert q.prior == p.prior, name
+        if not getattr(p, "is_fidelity", False):
+            assert q.prior_confidence == p.prior_confidence, name
+    assert back.elements["label_smoothing"].prior == pytest.approx(0.0)
+
+
+def validation(dataset: str, live: dict[str, float], selected: str, rho: float) -> dict:
+    ranked = sorted(live, key=live.__getitem__)
+    return {
+        "dataset": dataset,
+        "quality": {"spearman": 0.8},
+        "validation": {
+            "selected": selected, "spearman": rho, "spearman_ci95": [0.2, 0.9],
+            "live_mean_ranks": live, "proxy_mean_ranks": {o: 2.0 for o in live},
+            "live_final_regret": {o: 0.01 for o in live}, "live_best": ranked[0],
+            "selected_live_place": ranked.index(selected) + 1,
+            "selected_in_live_top2": ranked.index(selected) < 2,
+        },
+    }  # fmt: skip
+
+
+def test_proxy_validation_verdict_names_each_target_and_the_fallback_order() -> None:
+    found = [
+        validation("a", {"tpe": 1.0, "asha": 2.0, "random": 3.0}, "asha", 0.8),
+        validation("b", {"tpe": 1.5, "asha": 2.5, "random": 2.0}, "asha", 0.5),
+    ]
+    lines = verdict(found, frame_of(found), seeds=3)
+    text = "\n".join(lines)
+    assert "a 0.80, CI low end 0.20 (met)" in text and "b 0.50, CI low end 0.20 (missed)" in text
+    assert "a: asha places 2 (met)" in text and "b: asha places 3 (missed)" in text
+    assert "**What limits it**: 3 live seeds" in text
+    assert "the live best tpe has proxy mean rank 2.00" in text
+    assert "tpe 1.25, asha 2.25, random 2.50." in lines[-1]
