@@ -25,6 +25,7 @@ from hpotext.optimizers.base import Optimizer
 from hpotext.optimizers.records import Result, Suggestion, Trial
 from hpotext.schema import checked, limit
 from hpotext.search.events import Event
+from hpotext.search.progress import progress
 from hpotext.search.store import TrialStore
 
 log = logging.getLogger(__name__)
@@ -147,7 +148,10 @@ class SearchWorker:
     def start(self) -> None:
         with self.store.locked():
             self._sync()
-            self._emit(Event("session"))
+            # the budget this session runs to, for hpotext.status (not a setting of the search:
+            # a budget may grow between sessions)
+            budget = {"kind": self.budget.kind, "amount": self.budget.amount}
+            self._emit(Event("session", meta={"budget": budget, "max_epochs": self.max_epochs}))
 
     def next(self) -> Trial | None:
         """The next trial this worker should run, or None when the search is done."""
@@ -219,15 +223,16 @@ class SearchWorker:
             result = run_trial(
                 trial.suggestion, parent_ckpt, checkpoint_dir(self.store.root, trial.trial_id)
             )
-            best = self.tell(trial, result)
+            self.tell(trial, result)
             done += 1
             line = (
                 f"trial {trial.trial_id} [{self.worker}] {result.status} at {trial.fidelity} ep "
                 f"(+{result.epochs_trained}, {result.cost:.1f}s): objective {result.objective:.4f}"
             )
-            if best is not None:
-                line += f" | incumbent trial {best.trial_id}: {best.objective:.4f}"
-            log.info(line)
+            events = self.store.read()  # no lock: a line written a moment later is not counted
+            now = progress(self.store.trials(events), events, self.budget, self.max_epochs,
+                           time.time())  # fmt: skip
+            log.info("%s | %s", line, now.line())
         return done
 
 

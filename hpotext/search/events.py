@@ -15,6 +15,7 @@ from hpotext.errors import StaleFileError
 from hpotext.optimizers.records import Result, Suggestion
 
 KINDS = ("meta", "session", "ask", "reissue", "spent", "tell")
+SESSION_META = ("budget", "max_epochs")  # what a session event records besides its worker
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class Event:
             meta = {k: v for k, v in raw.items() if k not in ("event", "time")}
             return cls(kind, time=raw.get("time"), meta=meta)
         suggestion = Suggestion.from_dict(raw["suggestion"]) if "suggestion" in raw else None
+        session_meta = {k: raw[k] for k in SESSION_META if kind == "session" and k in raw}
         return cls(
             kind,
             time=raw.get("time"),
@@ -66,4 +68,5 @@ class Event:
             # journals written before parents were recorded: the suggestion's own
             parent=raw.get("parent", suggestion.parent if suggestion else None),
             result=Result.from_dict(raw["result"]) if "result" in raw else None,
+            meta=session_meta,
         )
