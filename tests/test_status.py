@@ -130,3 +130,55 @@ def test_status_of_something_that_is_not_a_study(tmp_path, capsys) -> None:
         assert err.startswith("error: ") and "is not a study folder" in err
         assert err.count("\n") == 1
     shutil.rmtree(tmp_path / "empty")
+
+
+def test_optuna_mirror_holds_the_store_trials_values_and_curves(tmp_path) -> None:
+    from optuna.trial import TrialState
+
+    from hpotext.status.mirror import open_mirror, sync
+
+    store = finished_search(tmp_path / "toy")
+    table = store.table().set_index("trial_id")
+    path = tmp_path / "mirror" / "optuna.jsonl"
+    assert sync(store.root, path, "toy") == len(table)
+    assert sync(store.root, path, "toy") == 0  # only new trials are added
+    mirrored = {t.user_attrs["hpotext_trial"]: t for t in open_mirror(path, "toy").trials}
+    assert set(mirrored) == set(table.index)
+    for trial_id, row in table.iterrows():
+        t = mirrored[trial_id]
+        assert t.state == TrialState.COMPLETE and t.value == pytest.approx(row["objective"])
+        assert t.intermediate_values == {
+            i + 1: pytest.approx(e) for i, e in enumerate(row["curve"])
+        }
+        assert (
+            t.user_attrs["worker"] == row["worker"] and t.user_attrs["fidelity"] == row["fidelity"]
+        )
+        family = {k[len("config.") :]: v for k, v in row.items() if k.startswith("config.")}
+        assert t.params == {
+            k: v for k, v in family.items() if isinstance(v, str) or not math.isnan(v)
+        }
+
+
+def test_optuna_mirror_states_of_stopped_and_failed_trials(tmp_path) -> None:
+    from optuna.trial import TrialState
+
+    from hpotext.optimizers.records import Result
+    from hpotext.status.mirror import open_mirror, sync
+
+    store = finished_search(tmp_path / "toy")
+    n = len(store.trials())
+    config = {"model": "boe", "lr": 0.01, "dropout": 0.1}
+    for i, result in enumerate([
+        Result(0.4, 1.0, 1, status="stopped", stop_reason="ema: trend", curve=(0.5, 0.4)),
+        Result(math.inf, 0.0, 0, status="failed", stop_reason="ValueError: x"),
+    ]):  # fmt: skip
+        store.append(Event("ask", worker="w0", suggestion=Suggestion(n + i, config, 3)))
+        store.append(Event("tell", trial_id=n + i, result=result))
+    store.append(Event("ask", worker="w0", suggestion=Suggestion(n + 2, config, 3)))  # pending
+    path = tmp_path / "optuna.jsonl"
+    assert sync(store.root, path, "toy") == n + 2
+    by_id = {t.user_attrs["hpotext_trial"]: t for t in open_mirror(path, "toy").trials}
+    stopped, failed = by_id[n], by_id[n + 1]
+    assert stopped.state == TrialState.PRUNED and stopped.intermediate_values == {1: 0.5, 2: 0.4}
+    assert stopped.user_attrs["stop_reason"] == "ema: trend"
+    assert failed.state == TrialState.FAIL and n + 2 not in by_id
