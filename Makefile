@@ -9,7 +9,7 @@ PYRFR := 0.9.0
 # the default study's experiment (config/config.yaml)
 EXP := vader
 
-.PHONY: install fanova run resume test lint dag report clean
+.PHONY: install fanova run resume test lint dag report status dashboard clean
 
 install: $(VENV)/.installed
 
@@ -53,6 +53,14 @@ dag: install
 
 report: install
 	snakemake --report results/$(EXP)/report.html
+
+status: install
+	python -m hpotext.status results/$(EXP)
+
+# optuna-dashboard on http://127.0.0.1:$(PORT)/dashboard/, following a running search
+PORT := 8080
+dashboard: install
+	python -m hpotext.dashboard results/$(EXP) --port $(PORT)
 
 clean:
 	rm -rf $(VENV)

@@ -140,8 +140,8 @@ def test_optuna_mirror_holds_the_store_trials_values_and_curves(tmp_path) -> Non
     store = finished_search(tmp_path / "toy")
     table = store.table().set_index("trial_id")
     path = tmp_path / "mirror" / "optuna.jsonl"
-    assert sync(store.root, path, "toy") == len(table)
-    assert sync(store.root, path, "toy") == 0  # only new trials are added
+    assert sync(store.root, open_mirror(path, "toy")) == len(table)
+    assert sync(store.root, open_mirror(path, "toy")) == 0  # only new trials are added
     mirrored = {t.user_attrs["hpotext_trial"]: t for t in open_mirror(path, "toy").trials}
     assert set(mirrored) == set(table.index)
     for trial_id, row in table.iterrows():
@@ -176,7 +176,7 @@ def test_optuna_mirror_states_of_stopped_and_failed_trials(tmp_path) -> None:
         store.append(Event("tell", trial_id=n + i, result=result))
     store.append(Event("ask", worker="w0", suggestion=Suggestion(n + 2, config, 3)))  # pending
     path = tmp_path / "optuna.jsonl"
-    assert sync(store.root, path, "toy") == n + 2
+    assert sync(store.root, open_mirror(path, "toy")) == n + 2
     by_id = {t.user_attrs["hpotext_trial"]: t for t in open_mirror(path, "toy").trials}
     stopped, failed = by_id[n], by_id[n + 1]
     assert stopped.state == TrialState.PRUNED and stopped.intermediate_values == {1: 0.5, 2: 0.4}

@@ -18,6 +18,7 @@ Pending trials appear once they finish; ``sync`` adds only trials not mirrored y
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +70,7 @@ def frozen(trial: Trial, space: Space) -> optuna.trial.FrozenTrial:
     attrs = {ID: trial.trial_id, "worker": trial.worker, "fidelity": trial.fidelity,
              "parent": trial.parent, "status": trial.status,
              "stop_reason": trial.stop_reason}  # fmt: skip
-    return optuna.trial.create_trial(
+    out = optuna.trial.create_trial(
         state=state,
         value=float(trial.objective) if state == TrialState.COMPLETE and ok else None,  # type: ignore[arg-type]
         params=params,
@@ -79,21 +80,32 @@ def frozen(trial: Trial, space: Space) -> optuna.trial.FrozenTrial:
             i + 1: float(e) for i, e in enumerate(trial.curve) if math.isfinite(e)
         },
     )
+    # the search's own times, so the dashboard's timeline and datetime axes are the search's
+    out.datetime_start = datetime.fromtimestamp(trial.asked_at)
+    if trial.finished_at is not None:
+        out.datetime_complete = datetime.fromtimestamp(trial.finished_at)
+    return out
 
 
-def open_mirror(path: str | Path, name: str) -> optuna.Study:
-    """The mirror study in the Optuna journal file ``path`` (created when missing)."""
+def mirror_storage(path: str | Path) -> JournalStorage:
+    """The Optuna journal storage in the file ``path`` (its folder created when missing)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    storage = JournalStorage(JournalFileBackend(str(path)))
+    return JournalStorage(JournalFileBackend(str(path)))
+
+
+def open_mirror(storage: JournalStorage | str | Path, name: str) -> optuna.Study:
+    """The mirror study ``name`` in ``storage`` (or a journal file path), created when missing."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    if not isinstance(storage, JournalStorage):
+        storage = mirror_storage(storage)
     return optuna.create_study(study_name=name, storage=storage, direction="minimize",
                                load_if_exists=True)  # fmt: skip
 
 
-def sync(store_dir: str | Path, path: str | Path, name: str) -> int:
-    """Add the store's finished trials not mirrored yet; returns how many were added."""
+def sync(store_dir: str | Path, study: optuna.Study) -> int:
+    """Add the store's finished trials not in ``study`` yet; returns how many were added."""
     store = TrialStore(store_dir)
     space = space_mod.from_dict(store.meta()["space"])
-    study = open_mirror(path, name)
     seen = {t.user_attrs.get(ID) for t in study.get_trials(deepcopy=False)}
     new = [t for t in store.trials().values() if t.status in STATES and t.trial_id not in seen]
     for t in sorted(new, key=lambda t: t.trial_id):
