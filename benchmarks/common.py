@@ -6,6 +6,7 @@ import os
 import platform
 import sys
 from pathlib import Path
+from typing import Any
 
 import torch
 import yaml
@@ -49,3 +50,41 @@ def save_figure(fig: object, stem: Path) -> None:
     fig.tight_layout()  # type: ignore[attr-defined]
     fig.savefig(stem.with_suffix(".png"), dpi=120)  # type: ignore[attr-defined]
     plt.close(fig)  # type: ignore[arg-type]
+
+
+def plot_anytime(frame: Any, time_col: str, datasets: list[str], budget: float, stem: Path,
+                 variants: list[str]) -> None:  # fmt: skip
+    """Best-so-far validation accuracy against wall seconds (``time_col``), mean over seeds,
+    one line per variant (in ``variants`` order) and one panel per dataset; ``<stem>.png``.
+
+    ``frame`` has dataset, variant, seed, ``time_col`` and val_accuracy columns. A mean is NaN
+    until every seed's first result is in, so it never mixes seed sets.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, axes = plt.subplots(1, len(datasets), figsize=(6.5 * len(datasets), 4.5), squeeze=False)
+    grid = np.linspace(0, budget, 200)
+    for ax, dataset in zip(axes[0], datasets, strict=True):
+        part = frame[frame.dataset == dataset]
+        for variant in variants:
+            runs = part[part.variant == variant]
+            if not len(runs):
+                continue
+            curves = []
+            for _, run in runs.groupby("seed"):
+                ok = run.dropna(subset=["val_accuracy"]).sort_values(time_col)
+                if not len(ok):
+                    curves.append(np.full(len(grid), np.nan))
+                    continue
+                best = ok["val_accuracy"].cummax().to_numpy()
+                idx = np.searchsorted(ok[time_col].to_numpy(), grid, side="right") - 1
+                curves.append(np.where(idx >= 0, best[np.maximum(idx, 0)], np.nan))
+            ax.plot(grid, np.vstack(curves).mean(axis=0), label=str(variant))
+        ax.set(title=dataset, xlabel="wall seconds", ylabel="best val accuracy (mean over seeds)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    save_figure(fig, stem)

@@ -38,17 +38,13 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import fixed_hash_seed, machine, save_figure, scratch_study  # noqa: E402
+from benchmarks.common import fixed_hash_seed, machine, plot_anytime, scratch_study  # noqa: E402
 from hpotext import space as space_mod  # noqa: E402
 from hpotext.data import steps as pipeline  # noqa: E402
 from hpotext.data.datasets import dataset_names
@@ -250,27 +246,6 @@ def overhead(cfg: dict[str, Any], d: Path, repeats: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def plot(trials: pd.DataFrame, datasets: list[str], budget: float, stem: Path) -> None:
-    """Best-so-far validation accuracy against wall seconds, mean over seeds, per variant."""
-    fig, axes = plt.subplots(1, len(datasets), figsize=(6.5 * len(datasets), 4.5), squeeze=False)
-    grid = np.linspace(0, budget, 200)
-    for ax, dataset in zip(axes[0], datasets, strict=True):
-        part = trials[trials.dataset == dataset]
-        for variant, runs in part.groupby("variant", sort=True):
-            curves = []
-            for _, run in runs.groupby("seed"):
-                ok = run.dropna(subset=["val_accuracy"]).sort_values("elapsed")
-                best = ok["val_accuracy"].cummax().to_numpy()
-                idx = np.searchsorted(ok["elapsed"].to_numpy(), grid, side="right") - 1
-                curves.append(np.where(idx >= 0, best[np.maximum(idx, 0)], np.nan))
-            # NaN until every seed's first trial has ended, so the mean never mixes seed sets
-            ax.plot(grid, np.vstack(curves).mean(axis=0), label=str(variant))
-        ax.set(title=dataset, xlabel="wall seconds", ylabel="best val accuracy (mean over seeds)")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    save_figure(fig, stem)
-
-
 def limits(trials: pd.DataFrame, plain_trials: float) -> str:
     """What holds the saving back, from the runs themselves."""
     top = top10(trials)
@@ -349,7 +324,9 @@ def write(trials: pd.DataFrame, tables: dict[str, pd.DataFrame], over: pd.DataFr
         lines.append(f"| {family} | {ms:.2f} | {cb:.3f} | {pct:+.2f} |")
     lines.append("")
     stem.with_suffix(".md").write_text("\n".join(lines))
-    plot(trials, list(tables), args.budget, stem)
+    plot_anytime(
+        trials, "elapsed", list(tables), args.budget, stem, sorted(trials["variant"].unique())
+    )
     print("\n".join(lines))
 
 

@@ -49,17 +49,13 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import fixed_hash_seed, machine, save_figure  # noqa: E402
+from benchmarks.common import fixed_hash_seed, machine, plot_anytime  # noqa: E402
 from benchmarks.efficiency import prepare, subset_files  # noqa: E402
 from hpotext import space as space_mod  # noqa: E402
 from hpotext.data.datasets import dataset_names  # noqa: E402
@@ -450,23 +446,6 @@ def times(evals: pd.DataFrame, budget: float) -> pd.DataFrame:
 
 
 # --- output -------------------------------------------------------------------------------------
-def plot(evals: pd.DataFrame, datasets: list[str], budget: float, stem: Path) -> None:
-    """Best-so-far validation accuracy against wall seconds, mean over seeds, per variant."""
-    fig, axes = plt.subplots(1, len(datasets), figsize=(6.5 * len(datasets), 4.5), squeeze=False)
-    grid = np.linspace(0, budget, 200)
-    for ax, dataset in zip(axes[0], datasets, strict=True):
-        part = evals[evals.dataset == dataset]
-        for variant in VARIANTS:
-            runs = part[part.variant == variant]
-            if len(runs):
-                curves = [[best_so_far(run, t) for t in grid] for _, run in runs.groupby("seed")]
-                ax.plot(grid, np.mean(curves, axis=0), label=variant)  # NaN until all started
-        ax.set(title=dataset, xlabel="wall seconds", ylabel="best val accuracy (mean over seeds)")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    save_figure(fig, stem)
-
-
 def ratio(t_mine: float | None, t_peer: float | None, budget: float) -> float:
     """hpotext's time over the peer's (the budget when hpotext never got there)."""
     if t_peer is None or not t_peer > 0:
@@ -607,7 +586,7 @@ def write(evals: pd.DataFrame, tests: pd.DataFrame, args: argparse.Namespace, to
     if not met:
         lines += ["**" + limits(evals, args.budget) + "**", ""]
     stem.with_suffix(".md").write_text("\n".join(lines))
-    plot(evals, args.datasets, args.budget, stem)
+    plot_anytime(evals, "t", args.datasets, args.budget, stem, list(VARIANTS))
     print("\n".join(lines))
 
 

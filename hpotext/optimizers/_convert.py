@@ -42,6 +42,11 @@ def encode_choices(hp: Hyperparameter) -> list[Primitive]:
     return [repr(c) for c in hp.choices]
 
 
+def encode_choice(hp: Hyperparameter, value: Any) -> Primitive:
+    """The encoded form (as in ``encode_choices``) of ``value``, one of ``hp``'s choices."""
+    return encode_choices(hp)[list(hp.choices).index(value)]
+
+
 def decode_choice(hp: Hyperparameter, value: Any) -> Any:
     """The original choice of ``hp`` that the (possibly encoded, possibly numpy) ``value`` is."""
     for choice, encoded in zip(hp.choices, encode_choices(hp), strict=True):
@@ -137,11 +142,9 @@ def to_neps(space: Space) -> SearchSpace:
     elements: dict[str, Any] = {}
     for hp in space.hyperparameters:
         if hp.type == "categorical":
-            choices = encode_choices(hp)
-            prior = choices[list(hp.choices).index(hp.prior)]
             elements[hp.key] = HPOCategorical(
-                choices=choices,
-                prior=prior,
+                choices=encode_choices(hp),
+                prior=encode_choice(hp, hp.prior),
                 prior_confidence=hp.confidence,  # type: ignore[arg-type]
             )
         elif hp.type == "int":

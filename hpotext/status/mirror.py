@@ -33,7 +33,7 @@ from optuna.storages.journal import JournalFileBackend, JournalStorage
 from optuna.trial import TrialState
 
 from hpotext import space as space_mod
-from hpotext.optimizers._convert import encode_choices
+from hpotext.optimizers._convert import encode_choice, encode_choices
 from hpotext.optimizers.records import Trial
 from hpotext.search.store import TrialStore
 from hpotext.space.core import Hyperparameter, Space
@@ -63,7 +63,7 @@ def frozen(trial: Trial, space: Space) -> optuna.trial.FrozenTrial:
             continue  # a fixed setting, not searched
         dists[key] = distribution(hp)
         if hp.type == "categorical":
-            value = encode_choices(hp)[list(hp.choices).index(value)]
+            value = encode_choice(hp, value)
         params[key] = value
     state = STATES[trial.status]
     ok = trial.objective is not None and math.isfinite(trial.objective)

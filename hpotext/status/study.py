@@ -15,7 +15,7 @@ from typing import Any
 
 from hpotext.errors import DataError
 from hpotext.search.driver import Budget
-from hpotext.search.progress import Progress, duration, progress
+from hpotext.search.progress import Progress, progress
 from hpotext.search.store import TrialStore
 
 # (stage, the file that exists once it is done), in the order the workflow runs them
@@ -79,7 +79,8 @@ def study_status(folder: str | Path, now: float | None = None) -> StudyStatus:
     done = [name for name, f in STAGES if (root / f).exists()]
     names = [n for n, _ in STAGES]
     after = names.index(done[-1]) + 1 if done else 0  # the stage after the newest one done
-    todo = [n for n in names[after:] if not (n in OPTIONAL and _skipped(root))]
+    skipped = OPTIONAL if _skipped(root) else set()
+    todo = [n for n in names[after:] if n not in skipped]
     stage = todo[0] if todo else "finished"
     if journal.exists() and "search" not in done:
         stage = "search"  # running (or stopped) mid-search
@@ -90,7 +91,8 @@ def study_status(folder: str | Path, now: float | None = None) -> StudyStatus:
 
 
 def _skipped(root: Path) -> bool:
-    """An optional stage a study with a named optimizer never runs (its search started)."""
+    """Whether the study skips the optional stages: a named optimizer (its search started
+    without a proxy)."""
     return (root / "search" / "journal.jsonl").exists() and not (root / "proxy").exists()
 
 
@@ -114,6 +116,3 @@ def _search(status: StudyStatus, store: TrialStore, now: float) -> None:
     status.failures = [
         f"trial {t.trial_id} ({t.status}): {t.stop_reason}" for t in failed[-FAILURES:]
     ]
-
-
-__all__ = ["StudyStatus", "duration", "study_status"]
