@@ -124,7 +124,6 @@ class OptunaTPE:
             self._queue.append((suggestion.trial_id, run))
 
 
-
 def suggest(trial: Trial, space: Space) -> dict[str, Any]:
     """Define-by-run: shared hyperparameters (model first), then the family's children."""
     config: dict[str, Any] = {}
