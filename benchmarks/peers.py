@@ -21,8 +21,9 @@ Single-process variants run two at a time with one torch thread each; hpotext_2w
 its two workers with one thread each, so every process has one core. A variant is killed at its
 budget; evaluations that end later do not count.
 
-An *evaluation* is every (config, epochs) validation result the optimizer was told: every
-epoch of an Optuna trial, every DEHB job, NePS evaluation and hpotext trial (rung). Measures per
+An *evaluation* is every (config, epochs) validation result the search recorded: every epoch
+of an Optuna trial (its intermediate values) and of an hpotext trial (the worker reports each
+epoch to the trial store as it trains), every DEHB job and NePS evaluation. Measures per
 dataset: best validation accuracy at 25 / 50 / 100 % of the budget; the time each variant needs
 to reach each peer's final best (same seed); the test accuracy of each run's best evaluation,
 retrained once (its config and epochs, on the search subset, from scratch, no stoppers); the
@@ -343,14 +344,17 @@ def evaluations(job: dict[str, Any]) -> pd.DataFrame:
         t0, trials = store.started_at() or 0.0, store.trials()
         rows = []
         for t in trials.values():
+            config = canonical_json(t.config)
+            if t.reports:  # every epoch, as it trained (a trial cut by the budget too)
+                rows += [[at - t0, config, epoch, 1, 1.0 - objective]
+                         for epoch, objective, at in t.reports]  # fmt: skip
+                continue
             if t.finished_at is None:
                 continue
             start = trials[t.parent].fidelity if t.parent in trials else 0
             reached = t.fidelity if t.status == "completed" else start + t.epochs_trained
             acc = t.metrics.get("accuracy") if t.status in ("completed", "stopped") else None
-            rows.append(
-                [t.finished_at - t0, canonical_json(t.config), reached, t.epochs_trained, acc]
-            )
+            rows.append([t.finished_at - t0, config, reached, t.epochs_trained, acc])
         frame = pd.DataFrame(rows, columns=cols)
     else:
         lines = Path(job["events"]).read_text().splitlines()[1:]

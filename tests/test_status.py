@@ -92,6 +92,7 @@ def test_status_mid_run_counts_pending_work_and_failures(tmp_path) -> None:
         )
     )
     store.append(Event("ask", worker="w1", session="s1", suggestion=Suggestion(n, {"lr": 0.1}, 9)))
+    store.append(Event("report", trial_id=n, epoch=4, objective=0.25, worker="w1", session="s1"))
     store.append(
         Event("ask", worker="w1", session="s1", suggestion=Suggestion(n + 1, {"lr": 1}, 3))
     )
@@ -110,6 +111,7 @@ def test_status_mid_run_counts_pending_work_and_failures(tmp_path) -> None:
     assert status.search.used == done + 9  # a pending trial's epochs are committed
     assert status.failures == [f"trial {n + 1} (failed): ValueError: bad lr"]
     assert any(line.startswith("failed: trial") for line in status.lines())
+    assert status.running == [f"trial {n} [w1]: epoch 4 of 9, val accuracy 0.7500"]
 
 
 def test_status_of_an_older_journal_without_budget(tmp_path) -> None:

@@ -53,6 +53,28 @@ def test_journal_round_trip_and_table(tmp_path):
     assert list(table.loc[0, "curve"]) == [0.4, 0.3, 0.25]
 
 
+def test_epoch_reports_fold_into_the_running_trial_only(tmp_path):
+    store = TrialStore(tmp_path)
+    store.open({"optimizer": "random", "seed": 1})
+    store.append(Event("ask", worker="w0", suggestion=Suggestion(0, {"lr": 0.01}, 3)))
+    store.append(
+        Event("report", trial_id=0, epoch=1, objective=0.5, time=10.0),
+        Event("report", trial_id=0, epoch=2, objective=0.4, time=11.0),
+        Event("report", trial_id=7, epoch=1, objective=0.1),
+    )  # no such trial
+    trial = store.trials()[0]
+    assert trial.status == "pending" and trial.reports == ((1, 0.5, 10.0), (2, 0.4, 11.0))
+    store.append(
+        Event("tell", trial_id=0, result=Result(0.3, 1.0, 3, curve=(0.5, 0.4, 0.3))),
+        Event("report", trial_id=0, epoch=4, objective=0.2),
+    )  # after the tell: ignored
+    trial = TrialStore(tmp_path).trials()[0]  # read back from the journal's lines
+    assert trial.status == "completed" and [r[0] for r in trial.reports] == [1, 2]
+    assert "reports" not in store.table().columns
+    line = Event("report", trial_id=0, epoch=2, objective=0.4, worker="w0", time=11.0)
+    assert Event.from_dict(json.loads(json.dumps(line.to_dict()))) == line
+
+
 def test_failed_result_stores_infinity_and_exports_missing(tmp_path):
     store = TrialStore(tmp_path)
     s = Suggestion(0, {"lr": 0.01}, 1)

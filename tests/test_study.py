@@ -100,6 +100,11 @@ def test_multi_fidelity_search_continues_checkpoints(data: Path, tmp_path: Path)
     for t in continued:
         assert trials[t.parent].config == t.config
     assert any(t.epochs_trained == t.fidelity - trials[t.parent].fidelity for t in continued)
+    for t in trials.values():  # every epoch a trial trained was reported as it finished
+        epochs = [epoch for epoch, _, _ in t.reports]
+        assert epochs == list(range(t.fidelity - t.epochs_trained + 1, t.fidelity + 1))
+        assert [obj for _, obj, _ in t.reports] == pytest.approx(t.curve[-t.epochs_trained :])
+        assert all(t.asked_at <= at <= (t.finished_at or 0) for _, _, at in t.reports)
 
 
 def test_bad_trials_are_stopped_early_and_recorded(data: Path, tmp_path: Path) -> None:

@@ -86,6 +86,8 @@ class Trial:
     metrics: dict[str, float] = field(default_factory=dict)
     finished_at: float | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    # (epoch, objective, time) after each epoch this trial trained, reported as it ran
+    reports: tuple[tuple[int, float, float], ...] = ()
 
     @property
     def suggestion(self) -> Suggestion:

@@ -197,7 +197,15 @@ class SearchWorker:
                 f"{last.stop_reason}); fix the cause shown in the search log and rerun to continue"
             )
 
-    # --- tell ----------------------------------------------------------------------------------
+    # --- report and tell -----------------------------------------------------------------------
+    def report(self, suggestion: Suggestion, epoch: int, objective: float) -> None:
+        """Record a running trial's validation objective after ``epoch`` (the trial stays
+        pending): status, the dashboard and benchmarks see every epoch, not only rung ends."""
+        if math.isfinite(objective):
+            self.store.append(Event("report", trial_id=suggestion.trial_id, epoch=epoch,
+                                    objective=objective, worker=self.worker,
+                                    session=self.session))  # fmt: skip
+
     def tell(self, trial: Trial, result: Result) -> Trial | None:
         """Record a result (ignored if the trial was already told); returns the incumbent."""
         with self.store.locked():

@@ -2,7 +2,8 @@
 
 Kinds: ``meta`` (the first line: what this search is), ``session`` (a worker started), ``ask``
 (a suggestion handed to a worker), ``reissue`` (a pending trial handed out again after its
-worker died), ``spent`` (a worker found the budget spent) and ``tell`` (a trial's result).
+worker died), ``report`` (a running trial's validation objective after one epoch), ``spent`` (a
+worker found the budget spent) and ``tell`` (a trial's result).
 The JSON form is the journal's: ``{"event": kind, ...the kind's fields, "time": ...}``.
 """
 
@@ -14,7 +15,7 @@ from typing import Any
 from hpotext.errors import StaleFileError
 from hpotext.optimizers.records import Result, Suggestion
 
-KINDS = ("meta", "session", "ask", "reissue", "spent", "tell")
+KINDS = ("meta", "session", "ask", "reissue", "report", "spent", "tell")
 SESSION_META = ("budget", "max_epochs")  # what a session event records besides its worker
 
 
@@ -26,7 +27,9 @@ class Event:
     time: float | None = None  # set when the event is appended
     worker: str | None = None
     session: str | None = None  # the worker process's session id
-    trial_id: int | None = None  # reissue, tell
+    trial_id: int | None = None  # reissue, report, tell
+    epoch: int | None = None  # report: the epoch just finished (counted from the first)
+    objective: float | None = None  # report: the validation objective after it
     suggestion: Suggestion | None = None  # ask
     parent: int | None = None  # ask: the trial whose checkpoint it continues
     result: Result | None = None  # tell
@@ -34,7 +37,7 @@ class Event:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"event": self.kind, **self.meta}
-        for key in ("worker", "session", "trial_id"):
+        for key in ("worker", "session", "trial_id", "epoch", "objective"):
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
         if self.suggestion is not None:
@@ -64,6 +67,8 @@ class Event:
             worker=raw.get("worker"),
             session=raw.get("session"),
             trial_id=raw.get("trial_id"),
+            epoch=raw.get("epoch"),
+            objective=raw.get("objective"),
             suggestion=suggestion,
             # journals written before parents were recorded: the suggestion's own
             parent=raw.get("parent", suggestion.parent if suggestion else None),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import torch
 from hpotext.io import canonical_json
 from hpotext.optimizers.records import Result, Suggestion
 from hpotext.space.core import Space
-from hpotext.train.callbacks import Callback
+from hpotext.train.callbacks import Callback, TrainState
 from hpotext.train.config import TrainConfig
 from hpotext.train.inputs import TrainInputs
 from hpotext.train.loop import train
@@ -21,9 +22,23 @@ from hpotext.train.setup import BatchSizeFor, ModelConfig, training_setup
 
 log = logging.getLogger(__name__)
 
+# on_epoch(suggestion, epoch, validation objective) after every epoch a trial trains
+EpochFn = Callable[[Suggestion, int, float], None]
+
 
 def _epoch_of(checkpoint: Path) -> int:
     return int(checkpoint.stem.removeprefix("epoch"))
+
+
+class _Report(Callback):
+    """Hands every finished epoch of one suggestion to ``on_epoch``."""
+
+    def __init__(self, on_epoch: EpochFn, suggestion: Suggestion) -> None:
+        self.on_epoch, self.suggestion = on_epoch, suggestion
+
+    def on_epoch_end(self, state: TrainState) -> None:
+        record = state.history[-1]
+        self.on_epoch(self.suggestion, record.epoch, 1.0 - record.val_accuracy)
 
 
 class TrialRunner:
@@ -34,7 +49,8 @@ class TrialRunner:
     A trial interrupted mid-way (its worker was killed) continues from its own last checkpoint.
     ``data`` is the encoded splits, or TrainInputs that encode them as each model family needs.
     The objective is the validation error (1 - accuracy) after the last epoch; any exception is
-    recorded as a failed trial instead of stopping the search.
+    recorded as a failed trial instead of stopping the search. ``on_epoch`` is told the
+    validation objective after every epoch (the search worker's ``report``).
     """
 
     def __init__(
@@ -46,8 +62,10 @@ class TrialRunner:
         device: torch.device,
         callbacks: tuple[Callback, ...] = (),
         batch_size_for: BatchSizeFor | None = None,
+        on_epoch: EpochFn | None = None,
     ) -> None:
         self.space, self.data, self.seed, self.device = space, data, seed, device
+        self.on_epoch = on_epoch
         self.base_train = base_train
         self.callbacks = callbacks
         self.batch_size_for = batch_size_for  # for batch_size: auto (64 without one)
@@ -70,6 +88,7 @@ class TrialRunner:
         resume = own[-1] if own else parent_ckpt
         try:
             model, cfg = self.train_config(s.config)
+            report = (_Report(self.on_epoch, s),) if self.on_epoch is not None else ()
             run = train(
                 model.family,
                 model.hparams,
@@ -80,7 +99,7 @@ class TrialRunner:
                 checkpoint_dir=own_dir,
                 resume_from=resume,
                 keep="last",
-                callbacks=self.callbacks,
+                callbacks=(*self.callbacks, *report),
                 device=self.device,
             )
         except Exception as err:  # noqa: BLE001 - any trial error is recorded, the search goes on

@@ -79,10 +79,6 @@ def search(
     def batch_size_for(model: ModelConfig) -> int:
         return find_batch_size(model.family, model.hparams, data.for_model(model), device)
 
-    callbacks = stoppers(stopping, comparables(store))
-    runner = TrialRunner(
-        space, data, base_train, seed, device, callbacks=callbacks, batch_size_for=batch_size_for
-    )
     opt = make_optimizer(optimizer, space, seed, **options)
     search = SearchWorker(
         store,
@@ -95,6 +91,9 @@ def search(
         max_consecutive_failures=max_consecutive_failures,
         continuation=continuation,
     )
+    callbacks = stoppers(stopping, comparables(store))
+    runner = TrialRunner(space, data, base_train, seed, device, callbacks=callbacks,
+                         batch_size_for=batch_size_for, on_epoch=search.report)  # fmt: skip
     finished = search.run(runner)
     write_json({"worker": worker, "trials_finished_this_run": finished}, done_out)
     return finished

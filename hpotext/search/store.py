@@ -210,7 +210,11 @@ class TrialStore:
         """trials.parquet: one row per trial, config flattened into ``config.<key>`` columns."""
         rows = []
         for t in self.trials().values():
-            row = {k: v for k, v in asdict(t).items() if k not in ("config", "info", "metrics")}
+            row = {
+                k: v
+                for k, v in asdict(t).items()
+                if k not in ("config", "info", "metrics", "reports")
+            }
             row["curve"] = list(t.curve)
             row["info"] = canonical_json(t.info)  # the optimizer's bracket, rung, ...
             row.update({f"config.{k}": v for k, v in t.config.items()})
@@ -238,6 +242,11 @@ def _fold(trials: dict[int, Trial], event: Event) -> None:
             asked_at=float(event.time or 0.0),
             info=s.info,
         )
+    elif event.kind == "report" and event.trial_id in trials:
+        trial = trials[event.trial_id]
+        if trial.status == "pending" and event.epoch is not None and event.objective is not None:
+            report = (int(event.epoch), float(event.objective), float(event.time or 0.0))
+            trials[trial.trial_id] = replace(trial, reports=(*trial.reports, report))
     elif event.kind == "reissue" and event.trial_id is not None:
         trials[event.trial_id] = replace(trials[event.trial_id], worker=str(event.worker))
     elif event.kind == "tell" and event.trial_id is not None and event.result is not None:

@@ -42,6 +42,7 @@ class StudyStatus:
     optimizer: str | None = None
     incumbent_config: dict[str, Any] | None = None
     failures: list[str] = field(default_factory=list)
+    running: list[str] = field(default_factory=list)  # pending trials' latest reported epoch
 
     def lines(self) -> list[str]:
         out = [
@@ -59,6 +60,7 @@ class StudyStatus:
             out.append(p.line())
             if self.incumbent_config is not None:
                 out.append(f"incumbent config: {json.dumps(self.incumbent_config)}")
+        out += [f"running: {line}" for line in self.running]
         out += [f"failed: {line}" for line in self.failures]
         return out
 
@@ -112,6 +114,12 @@ def _search(status: StudyStatus, store: TrialStore, now: float) -> None:
     best = status.search.incumbent
     if best is not None:
         status.incumbent_config = trials[best].config
+    status.running = [
+        f"trial {t.trial_id} [{t.worker}]: epoch {t.reports[-1][0]} of {t.fidelity}, "
+        f"val accuracy {1.0 - t.reports[-1][1]:.4f}"
+        for t in trials.values()
+        if t.status == "pending" and t.reports
+    ]
     failed = [t for t in trials.values() if t.status in ("failed", "diverged")]
     status.failures = [
         f"trial {t.trial_id} ({t.status}): {t.stop_reason}" for t in failed[-FAILURES:]
