@@ -88,3 +88,21 @@ def plot_anytime(frame: Any, time_col: str, datasets: list[str], budget: float, 
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     save_figure(fig, stem)
+
+
+def epoch_scores(history: list[Any], ckpts: Path, data: Any, test_ids: Any, test_y: Any) -> dict:
+    """Validation accuracy of every epoch of a training run (``history``, its EpochRecords),
+    the test accuracy of every epoch's checkpoint in ``ckpts`` (trained with keep="all" on
+    ``data``, a TrainData), the epoch with the best validation accuracy and its test accuracy."""
+    from hpotext.train.loop import load_model
+    from hpotext.train.metrics import predict
+
+    cpu = torch.device("cpu")
+    tests = []
+    for record in history:
+        model, _ = load_model(ckpts / f"epoch{record.epoch:03d}.pt", data.vocab_size,
+                              data.num_classes, data.max_len, cpu, pretrained=data.pretrained)  # fmt: skip
+        tests.append(predict(model, test_ids, test_y, 256, cpu).accuracy)
+    best = max(range(len(history)), key=lambda i: history[i].val_accuracy)
+    return {"val_accuracy": [r.val_accuracy for r in history], "test_accuracy": tests,
+            "best_epoch": best + 1, "test_at_best_val": tests[best]}  # fmt: skip

@@ -46,7 +46,7 @@ OUT = ROOT / "benchmarks" / "results" / "families"
 DATASETS = ("vader", "trec", "sms_spam", "20newsgroups")
 FAMILIES = ("boe", "cnn", "lstm", "transformer", "encoder")
 # shared hyperparameters of the default space the encoder does not take (it has its own lr)
-SCRATCH_ONLY = ("embed_dim", "lr")
+SCRATCH_ONLY = ("embed_dim", "embed_init", "lr")
 
 
 def family_space(family: str) -> dict[str, Any]:

@@ -30,7 +30,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import machine  # noqa: E402
+from benchmarks.common import epoch_scores, machine  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results"
 # variant -> (train_layers, lr, read cached features, most epochs); "all" is 99 (>= any
@@ -76,8 +76,7 @@ def run_variant(name: str, seed: int, epochs: int, folder: Path) -> dict[str, An
 
     from hpotext.models.encoder import compute_features, load_tokenizer, tokenize
     from hpotext.train.config import TrainConfig
-    from hpotext.train.loop import load_model, train
-    from hpotext.train.metrics import predict
+    from hpotext.train.loop import train
     from hpotext.train.records import TrainData
 
     layers, lr, cached, most = VARIANTS[name]
@@ -108,20 +107,12 @@ def run_variant(name: str, seed: int, epochs: int, folder: Path) -> dict[str, An
     with tempfile.TemporaryDirectory() as ckpts:
         result = train("encoder", hparams, cfg, data, epochs=epochs, seed=seed,
                        checkpoint_dir=ckpts, keep="all", device=cpu)  # fmt: skip
-        tests = []
-        for record in result.history:
-            model, _ = load_model(Path(ckpts) / f"epoch{record.epoch:03d}.pt", len(tok),
-                                  len(classes), MAX_LEN, cpu, pretrained=pretrained)  # fmt: skip
-            tests.append(predict(model, ids["test"], labels["test"], 256, cpu).accuracy)
-    best = max(range(len(result.history)), key=lambda i: result.history[i].val_accuracy)
+        scores = epoch_scores(result.history, Path(ckpts), data, ids["test"], labels["test"])
     return {
         "variant": name,
         "seed": seed,
         "epochs": epochs,
-        "val_accuracy": [r.val_accuracy for r in result.history],
-        "test_accuracy": tests,
-        "best_epoch": best + 1,
-        "test_at_best_val": tests[best],
+        **scores,
         "seconds_per_epoch": [r.seconds for r in result.history],
         "feature_seconds": feature_seconds,
         "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,

@@ -40,6 +40,8 @@ def test_the_default_space_has_the_encoder_as_its_prior_beside_the_scratch_famil
     by_key = space.by_key()
     assert by_key["lr"].families == ("boe", "cnn", "lstm", "transformer")
     assert by_key["embed_dim"].families == ("boe", "cnn", "lstm", "transformer")
+    assert by_key["embed_init"].families == ("boe", "cnn", "lstm", "transformer")
+    assert by_key["embed_init"].prior == "pretrained"  # benchmarks/results/embed_init.md
     rng = np.random.default_rng(0)
     seen = {space.sample(rng)["model"] for _ in range(100)}
     assert seen == {"boe", "cnn", "lstm", "transformer", "encoder"}
