@@ -100,8 +100,9 @@ def epoch_scores(history: list[Any], ckpts: Path, data: Any, test_ids: Any, test
     cpu = torch.device("cpu")
     tests = []
     for record in history:
-        model, _ = load_model(ckpts / f"epoch{record.epoch:03d}.pt", data.vocab_size,
-                              data.num_classes, data.max_len, cpu, pretrained=data.pretrained)  # fmt: skip
+        path = ckpts / f"epoch{record.epoch:03d}.pt"
+        model, _ = load_model(path, data.vocab_size, data.num_classes, data.max_len, cpu,
+                              pretrained=data.pretrained)  # fmt: skip
         tests.append(predict(model, test_ids, test_y, 256, cpu).accuracy)
     best = max(range(len(history)), key=lambda i: history[i].val_accuracy)
     return {"val_accuracy": [r.val_accuracy for r in history], "test_accuracy": tests,

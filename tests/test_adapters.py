@@ -222,6 +222,17 @@ def test_optuna_continues_then_prunes_or_completes() -> None:
     assert third.parent is None and third.fidelity == 1
 
 
+@pytest.mark.parametrize("space", [TOY, DEFAULT], ids=["toy", "default"])
+def test_optuna_starts_at_the_prior_config_unless_told_not_to(space: Any) -> None:
+    first = ask(make_optimizer("optuna_tpe", space, seed=0))
+    assert first.config == space.default() and first.fidelity == space.fidelity.min
+    second = ask(make_optimizer("optuna_tpe", space, seed=0))  # the same again: replayable
+    assert second == first
+    sampled = [ask(make_optimizer("optuna_tpe", space, seed=s, prior_first=False)).config
+               for s in range(3)]  # fmt: skip
+    assert space.default() not in sampled
+
+
 def test_dehb_leaves_no_files_and_prints_nothing(
     tmp_path: Any, monkeypatch: Any, capsys: Any
 ) -> None:

@@ -32,7 +32,7 @@ from typing import Any
 import optuna
 from optuna.trial import Trial, TrialState
 
-from hpotext.optimizers._convert import decode_choice, encode_choices
+from hpotext.optimizers._convert import decode_choice, encode_choice, encode_choices
 from hpotext.optimizers.base import check_replay
 from hpotext.optimizers.records import Result, Suggestion
 from hpotext.space.core import MODEL, Space
@@ -51,12 +51,15 @@ class OptunaTPE:
     """Optuna's TPE sampler with Hyperband pruning over rung-wise continued trials.
 
     ``options`` go to ``optuna.samplers.TPESampler`` (e.g. ``n_startup_trials``,
-    ``multivariate``); the seed is set here.
+    ``multivariate``); the seed is set here. ``prior_first`` (default true): the first trial is
+    the space's prior config, enqueued as Optuna's ``enqueue_trial`` does (as SMAC's initial
+    design starts with the default configuration), so the search sees the default config at
+    once and TPE's startup trials sample the rest.
     """
 
     name = "optuna_tpe"
 
-    def __init__(self, space: Space, seed: int, **options: Any) -> None:
+    def __init__(self, space: Space, seed: int, prior_first: bool = True, **options: Any) -> None:
         optuna.logging.set_verbosity(logging.WARNING)
         fid = space.fidelity
         self.space = space
@@ -70,6 +73,8 @@ class OptunaTPE:
                 min_resource=fid.min, max_resource=fid.max, reduction_factor=fid.eta
             ),
         )
+        if prior_first:
+            self._study.enqueue_trial(optuna_params(space, space.default()))
         self._pending: dict[int, _Run] = {}  # asked, not yet told
         self._queue: deque[tuple[int, _Run]] = deque()  # told, not pruned: continue next rung
         self._asks = 0
@@ -122,6 +127,13 @@ class OptunaTPE:
             self._study.tell(run.trial, state=TrialState.PRUNED)
         else:
             self._queue.append((suggestion.trial_id, run))
+
+
+def optuna_params(space: Space, config: dict[str, Any]) -> dict[str, Any]:
+    """``config`` as the values ``suggest`` asks Optuna for (categoricals encoded)."""
+    hps = space.by_key()
+    return {k: encode_choice(hps[k], v) if hps[k].type == "categorical" else v
+            for k, v in config.items()}  # fmt: skip
 
 
 def suggest(trial: Trial, space: Space) -> dict[str, Any]:
