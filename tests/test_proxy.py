@@ -310,6 +310,15 @@ def test_run_optimizer(surrogate: Surrogate, name: str) -> None:
     assert best_true(surrogate, surrogate.table) <= quiet.incumbent_true.min() + 1e-12
 
 
+def test_run_optimizer_passes_options_to_the_optimizer(surrogate: Surrogate) -> None:
+    space = surrogate.space
+    first = run_optimizer("optuna_tpe", space, surrogate, seed=0, budget=20.0, cost="seconds")
+    assert json.loads(first.config.iloc[0]) == space.default()  # it starts at the prior config
+    plain = run_optimizer("optuna_tpe", space, surrogate, seed=0, budget=20.0, cost="seconds",
+                          options={"prior_first": False})  # fmt: skip
+    assert json.loads(plain.config.iloc[0]) != space.default()
+
+
 def test_run_optimizer_continues_same_config_without_parent(
     surrogate: Surrogate, monkeypatch: pytest.MonkeyPatch
 ) -> None:

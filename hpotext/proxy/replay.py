@@ -96,9 +96,11 @@ def run_optimizer(
     max_trials: int = 100_000,
     noise: bool = True,
     cost: str = "epochs",
+    options: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
-    """Simulate optimizer ``name`` (one worker) until it has spent ``budget`` (in ``cost``
-    units: simulated epochs or seconds, as ``SurrogateBenchmark`` counts them).
+    """Simulate optimizer ``name`` (one worker, built with ``options``) until it has spent
+    ``budget`` (in ``cost`` units: simulated epochs or seconds, as ``SurrogateBenchmark`` counts
+    them).
 
     A suggestion continues its parent, or else the highest-fidelity earlier trial of the same
     config below its fidelity, and pays only the missing epochs. One row per trial, in order:
@@ -111,7 +113,7 @@ def run_optimizer(
     if not budget > 0:
         raise ConfigError(f"the replay budget is {budget!r}; give a positive number")
     bench = SurrogateBenchmark(surrogate, space, seed, noise, cost)
-    optimizer = make_optimizer(name, space, seed)
+    optimizer = make_optimizer(name, space, seed, **(options or {}))
     fidelity_of: dict[int, int] = {}
     seen: dict[str, list[int]] = {}  # canonical config -> fidelities tried
     best: Incumbent | None = None
