@@ -18,7 +18,6 @@ import argparse
 import datetime as dt
 import sys
 import tempfile
-import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -65,10 +64,9 @@ def dataset_inputs(dataset: str, folder: Path, rows: int | None) -> dict[str, An
     classes = DatasetInfo.from_json(folder / "dataset.json").classes
     encoded = {s: encode_split(str(folder / f"{s}.parquet"), vocab, classes, MAX_LEN)
                for s in ("train", "val", "test")}  # fmt: skip
-    start = time.perf_counter()
     vectors, known = word_vectors(encoder_folder(), vocab.itos)
     return {"vocab": vocab, "classes": classes, "encoded": encoded, "vectors": vectors,
-            "known": known, "vector_seconds": time.perf_counter() - start}  # fmt: skip
+            "known": known}  # fmt: skip
 
 
 def run_one(inputs: dict[str, Any], family: str, init: str, seed: int, epochs: int) -> dict:

@@ -47,6 +47,17 @@ def encode_choice(hp: Hyperparameter, value: Any) -> Primitive:
     return encode_choices(hp)[list(hp.choices).index(value)]
 
 
+def encode_config(space: Space, config: Mapping[str, Any]) -> dict[str, Any]:
+    """``config``'s searched hyperparameters as Optuna stores them (categoricals encoded as in
+    ``encode_choices``); keys the space does not search (fixed settings) are left out."""
+    by_key = space.by_key()
+    return {
+        k: encode_choice(by_key[k], v) if by_key[k].type == "categorical" else v
+        for k, v in config.items()
+        if k in by_key
+    }
+
+
 def decode_choice(hp: Hyperparameter, value: Any) -> Any:
     """The original choice of ``hp`` that the (possibly encoded, possibly numpy) ``value`` is."""
     for choice, encoded in zip(hp.choices, encode_choices(hp), strict=True):

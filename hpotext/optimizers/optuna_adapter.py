@@ -32,7 +32,7 @@ from typing import Any
 import optuna
 from optuna.trial import Trial, TrialState
 
-from hpotext.optimizers._convert import decode_choice, encode_choice, encode_choices
+from hpotext.optimizers._convert import decode_choice, encode_choices, encode_config
 from hpotext.optimizers.base import check_replay
 from hpotext.optimizers.records import Result, Suggestion
 from hpotext.space.core import MODEL, Space
@@ -74,7 +74,7 @@ class OptunaTPE:
             ),
         )
         if prior_first:
-            self._study.enqueue_trial(optuna_params(space, space.default()))
+            self._study.enqueue_trial(encode_config(space, space.default()))
         self._pending: dict[int, _Run] = {}  # asked, not yet told
         self._queue: deque[tuple[int, _Run]] = deque()  # told, not pruned: continue next rung
         self._asks = 0
@@ -127,13 +127,6 @@ class OptunaTPE:
             self._study.tell(run.trial, state=TrialState.PRUNED)
         else:
             self._queue.append((suggestion.trial_id, run))
-
-
-def optuna_params(space: Space, config: dict[str, Any]) -> dict[str, Any]:
-    """``config`` as the values ``suggest`` asks Optuna for (categoricals encoded)."""
-    hps = space.by_key()
-    return {k: encode_choice(hps[k], v) if hps[k].type == "categorical" else v
-            for k, v in config.items()}  # fmt: skip
 
 
 def suggest(trial: Trial, space: Space) -> dict[str, Any]:

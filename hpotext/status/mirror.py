@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import optuna
 from optuna.distributions import (
@@ -33,7 +32,7 @@ from optuna.storages.journal import JournalFileBackend, JournalStorage
 from optuna.trial import TrialState
 
 from hpotext import space as space_mod
-from hpotext.optimizers._convert import encode_choice, encode_choices
+from hpotext.optimizers._convert import encode_choices, encode_config
 from hpotext.optimizers.records import Trial
 from hpotext.search.store import TrialStore
 from hpotext.space.core import Hyperparameter, Space
@@ -54,17 +53,9 @@ def distribution(hp: Hyperparameter) -> BaseDistribution:
 
 def frozen(trial: Trial, space: Space) -> optuna.trial.FrozenTrial:
     """The Optuna trial that stands for a finished hpotext trial."""
-    by_key = {hp.key: hp for hp in space.hyperparameters}
-    params: dict[str, Any] = {}
-    dists: dict[str, BaseDistribution] = {}
-    for key, value in trial.config.items():
-        hp = by_key.get(key)
-        if hp is None:
-            continue  # a fixed setting, not searched
-        dists[key] = distribution(hp)
-        if hp.type == "categorical":
-            value = encode_choice(hp, value)
-        params[key] = value
+    by_key = space.by_key()
+    params = encode_config(space, trial.config)  # fixed settings are not searched: left out
+    dists: dict[str, BaseDistribution] = {k: distribution(by_key[k]) for k in params}
     state = STATES[trial.status]
     ok = trial.objective is not None and math.isfinite(trial.objective)
     attrs = {ID: trial.trial_id, "worker": trial.worker, "fidelity": trial.fidelity,
