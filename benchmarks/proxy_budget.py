@@ -2,9 +2,10 @@
 several simulated budgets, against the live ranks of the committed proxy validation.
 
 Issue 18 found that the proxy replay ranks Optuna TPE mid-field while the live searches rank it
-first on vader, trec and sms_spam. The replay's budget (proxy.budget_evaluations, 20 full-fidelity
-proxy evaluations of the median config) buys few trials per replay, and TPE samples its first
-``n_startup_trials`` (10) at random, so a short replay sees TPE as random search. This script
+first on vader, trec and sms_spam. The replay's budget (proxy.budget_evaluations, then 20
+full-fidelity proxy evaluations of the median config, 80 since this table) buys few trials per
+replay, and TPE samples its first ``n_startup_trials`` (10) at random, so a short replay sees
+TPE as random search. This script
 builds each dataset's proxy (the from-scratch space's proxy table and surrogate, through the
 workflow's own rules, as benchmarks/proxy_validation.py's studies did), replays every optimizer
 over --seeds seeds at each --budgets value, and reports per budget: the median trials per replay,
@@ -40,6 +41,12 @@ from benchmarks.ensemble import work_copy  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results" / "proxy_budget"
 LIVE = ("proxy_validation_scratch.parquet", "proxy_validation_scratch_sms_spam.parquet")
+
+
+def schema_default() -> float:
+    """The schema's default proxy.budget_evaluations."""
+    schema = yaml.safe_load((ROOT / "config" / "schema.yaml").read_text())
+    return float(schema["properties"]["proxy"]["properties"]["budget_evaluations"]["default"])
 
 
 def live_ranks() -> pd.DataFrame:
@@ -157,7 +164,7 @@ def write(frame: pd.DataFrame, args: argparse.Namespace) -> None:
         "(the selection's metric); live rank: the committed proxy validation's "
         "(benchmarks/results/proxy_validation_scratch*.md, 3 live seeds each). Budgets in "
         "full-fidelity proxy evaluations of the median config (proxy.budget_evaluations; the "
-        "default is 20).",
+        f"default is {schema_default():g}).",
         "",
         "| dataset | budget (evaluations) | simulated budget | median trials per replay "
         "(random / optuna_tpe / hyperband) | optuna_tpe proxy rank | proxy best "
