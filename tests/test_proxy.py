@@ -25,7 +25,7 @@ from hpotext.proxy.replay import SurrogateBenchmark, best_true, run_optimizer
 from hpotext.proxy.settings import ProxySettings, proxy_space
 from hpotext.proxy.steps import proxy_table_shard as build_table
 from hpotext.proxy.surrogate import Surrogate
-from hpotext.proxy.table import partial_path, sample_configs
+from hpotext.proxy.table import partial_path, sample_configs, scratch_path
 from hpotext.space.encode import to_unit
 from tests.test_pipeline import DATA_CFG, TEXT_CFG
 
@@ -431,6 +431,7 @@ def test_build_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         merged.drop(columns="epoch_seconds"), table.drop(columns="epoch_seconds")
     )
     assert not list(tmp_path.glob("proxy/*.partial.jsonl"))  # removed once a table is written
+    assert not list(tmp_path.glob("proxy/*.scratch"))  # and the trials' checkpoints with it
 
     # killed after two configs: the rerun trains only the other two and gives the same table
     calls: list[int] = []
@@ -451,11 +452,15 @@ def test_build_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     partial = partial_path(resumed)
     with partial.open("a") as torn:
         torn.write('{"config_id": 2, "con')  # the kill tore the line being written
+    left = scratch_path(resumed) / "config0002"  # a signal skips clean-up: checkpoints stay
+    left.mkdir(parents=True, exist_ok=True)
+    (left / "epoch001.pt").write_bytes(b"torn")
     calls.clear()
     monkeypatch.setattr(TrialRunner, "__call__", lambda self, s, parent, own: (
         calls.append(s.trial_id), flaky(self, s, parent, own))[1])  # fmt: skip
     build(resumed)
     assert calls == [2, 3] and not partial.exists()
+    assert not scratch_path(resumed).exists()  # the rerun removed the stale checkpoints too
     pd.testing.assert_frame_equal(
         pd.read_parquet(resumed).drop(columns="epoch_seconds"),
         table.drop(columns="epoch_seconds"),

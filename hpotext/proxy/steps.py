@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import logging
 import math
-import tempfile
+import shutil
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,6 +29,7 @@ from hpotext.proxy.table import (
     proxy_data,
     read_partial,
     sample_configs,
+    scratch_path,
 )
 from hpotext.space.core import MODEL
 from hpotext.train.loop import default_device
@@ -78,7 +78,9 @@ def proxy_table_shard(
         log.info("resuming: %d proxy configs already trained (%s)", len(done), partial)
     rows: list[dict[str, Any]] = []
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="hpotext-proxy-") as tmp, partial.open("a") as keep:
+    tmp = scratch_path(out_path)
+    shutil.rmtree(tmp, ignore_errors=True)  # checkpoints a killed run of this shard left
+    with partial.open("a") as keep:
         for i, config in enumerate(configs):
             if i % shards != shard:
                 continue
@@ -86,7 +88,7 @@ def proxy_table_shard(
                 rows += done[i]
                 continue
             timer.seconds = []
-            result = runner(Suggestion(i, config, top), None, Path(tmp) / f"config{i:04d}")
+            result = runner(Suggestion(i, config, top), None, tmp / f"config{i:04d}")
             ok = result.ok and len(result.curve) > 0
             errors = list(result.curve) if ok else [1.0] * top
             seconds = list(timer.seconds)
@@ -114,6 +116,7 @@ def proxy_table_shard(
             )  # fmt: skip
     write_parquet(pd.DataFrame(rows), out_path)
     partial.unlink(missing_ok=True)
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 POOR_SPEARMAN = 0.5  # below this rank correlation the surrogate's ordering is not trusted

@@ -153,6 +153,14 @@ def partial_path(out_path: str | Path) -> Path:
     return out.with_name(out.stem + ".partial.jsonl")
 
 
+def scratch_path(out_path: str | Path) -> Path:
+    """Where a table shard keeps its trials' checkpoints while it trains: beside its output, not
+    in the system's temporary folder, so that a shard killed by a signal (which runs no clean-up)
+    leaves them where its rerun removes them."""
+    out = Path(out_path)
+    return out.with_name(out.stem + ".scratch")
+
+
 def append_partial(
     keep: Any, config_id: int, config: str, rows: list[dict[str, Any]]
 ) -> None:  # fmt: skip
