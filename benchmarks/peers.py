@@ -269,6 +269,7 @@ def run_hpotext(job: dict[str, Any]) -> None:
     from hpotext.search.steps import search
 
     torch.set_num_threads(1)
+    own_tempdir(job)
     cfg = job["config"]
     search(
         str(ROOT / cfg["search"]["space"]),
@@ -289,8 +290,16 @@ def run_hpotext(job: dict[str, Any]) -> None:
     )
 
 
+def own_tempdir(job: dict[str, Any]) -> None:
+    """Temporary files of this process under the job's run folder, which the benchmark's work
+    folder removes: run_batch ends a job with SIGTERM, which skips every clean-up in the child."""
+    Path(job["tmp"]).mkdir(parents=True, exist_ok=True)
+    tempfile.tempdir = job["tmp"]
+
+
 def run_peer(job: dict[str, Any]) -> None:
     logging.basicConfig(level=logging.WARNING)
+    own_tempdir(job)
     ctx = Context(job)
     {"optuna": run_optuna, "dehb": run_dehb, "neps": run_neps}[job["variant"]](ctx)
 
@@ -651,6 +660,7 @@ def main() -> None:
                             "optimizer": args.optimizer,
                             "events": str(run / "events.jsonl"),
                             "store": str(run / "store"),
+                            "tmp": str(run / "tmp"),
                             "workers": ["w0", "w1"] if v == "hpotext_2w" else ["w0"],
                         }
                     )

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import shutil
 import subprocess
 import sys
 import time
@@ -123,7 +124,7 @@ def main() -> None:
     from hpotext.selection.validate import spearman
 
     live = live_ranks()
-    _, work = work_copy(args.keep, "hpotext-proxy-budget-")
+    root, work = work_copy(args.keep, "hpotext-proxy-budget-")
     rows: list[dict[str, Any]] = []
     for dataset in args.datasets:
         folder = build_proxy(work, dataset)
@@ -142,6 +143,8 @@ def main() -> None:
             print(dataset, budget_evals, f"rho {rho}", found["ranks"].round(2).to_dict(),
                   flush=True)  # fmt: skip
     write(pd.DataFrame(rows), args)
+    if not args.keep:
+        shutil.rmtree(root)
 
 
 def write(frame: pd.DataFrame, args: argparse.Namespace) -> None:

@@ -4,6 +4,7 @@ space it passes; proxy_validation.py's targets and limits lines."""
 from __future__ import annotations
 
 import math
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +13,7 @@ import pytest
 from benchmarks.peers import (
     VARIANTS,
     best_so_far,
+    own_tempdir,
     pipeline_space,
     ratio,
     summary,
@@ -125,3 +127,15 @@ def test_proxy_validation_verdict_names_each_target_and_the_fallback_order() -> 
     assert "**What limits it**: 3 live seeds" in text
     assert "the live best tpe has proxy mean rank 2.00" in text
     assert "tpe 1.25, asha 2.25, random 2.50." in lines[-1]
+
+
+def test_peer_processes_keep_temporary_files_in_their_run_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A peer ended by SIGTERM cleans nothing up: its checkpoints must sit where the
+    benchmark's own work folder removes them, not in the system's /tmp."""
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    run = tmp_path / "runs" / "optuna_seed0"
+    own_tempdir({"tmp": str(run / "tmp")})
+    made = Path(tempfile.mkdtemp(prefix="hpotext-peer-"))
+    assert made.parent == run / "tmp"
