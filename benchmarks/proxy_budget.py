@@ -5,12 +5,12 @@ Issue 18 found that the proxy replay ranks Optuna TPE mid-field while the live s
 first on vader, trec and sms_spam. The replay's budget (proxy.budget_evaluations, then 20
 full-fidelity proxy evaluations of the median config, 80 since this table) buys few trials per
 replay, and TPE samples its first ``n_startup_trials`` (10) at random, so a short replay sees
-TPE as random search. This script
-builds each dataset's proxy (the from-scratch space's proxy table and surrogate, through the
-workflow's own rules, as benchmarks/proxy_validation.py's studies did), replays every optimizer
-over --seeds seeds at each --budgets value, and reports per budget: the median trials per replay,
-each optimizer's proxy mean rank on the normalized regret AUC (the selection's own metric), and
-the Spearman correlation of that ranking with the committed live mean ranks
+TPE as random search. This script builds each dataset's proxy (the from-scratch space's proxy
+table and surrogate, through the workflow's own rules, as benchmarks/proxy_validation.py's
+studies did), replays every optimizer over --seeds seeds at each --budgets value, and reports per
+budget: the median trials per replay, each optimizer's proxy mean rank on the normalized regret
+AUC (the selection's own metric), and the Spearman correlation of that ranking with the
+committed live mean ranks
 (benchmarks/results/proxy_validation_scratch*.parquet). Those live runs predate optuna_tpe's
 start at the prior config, so the replays run TPE without it (search.options.prior_first:
 false); its rank with the prior start is a column of its own.
@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import ROOT, SCRATCH_SPACE, fixed_hash_seed, machine, save_figure  # noqa: E402
 from benchmarks.ensemble import work_copy  # noqa: E402
+from hpotext import schema  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results" / "proxy_budget"
 LIVE = ("proxy_validation_scratch.parquet", "proxy_validation_scratch_sms_spam.parquet")
@@ -46,8 +47,7 @@ LIVE = ("proxy_validation_scratch.parquet", "proxy_validation_scratch_sms_spam.p
 
 def schema_default() -> float:
     """The schema's default proxy.budget_evaluations."""
-    schema = yaml.safe_load((ROOT / "config" / "schema.yaml").read_text())
-    return float(schema["properties"]["proxy"]["properties"]["budget_evaluations"]["default"])
+    return float(schema.default("proxy.budget_evaluations"))
 
 
 def live_ranks() -> pd.DataFrame:
