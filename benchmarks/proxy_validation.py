@@ -17,6 +17,8 @@ Writes benchmarks/results/proxy_validation_<space>.{md,parquet,png}.
 
     python benchmarks/proxy_validation.py --space scratch            # 2 CPU cores: ~1-2 h
     python benchmarks/proxy_validation.py --space default            # a GPU machine
+    python benchmarks/proxy_validation.py --space scratch --datasets vader --seeds 5 \
+        --proxy-configs 45 --out benchmarks/results/proxy_validation_vader45
     python benchmarks/proxy_validation.py --datasets trec --space scratch --seeds 2 --budget 4 \\
         --optimizers random asha dehb --out /tmp/pv/pv                 # a quick check
 """
@@ -52,6 +54,8 @@ def study(work: Path, dataset: str, args: argparse.Namespace) -> dict[str, Any]:
                              "validate_budget": args.budget}  # fmt: skip
     if args.optimizers:
         proxy["optimizers"] = args.optimizers
+    if args.proxy_configs:
+        proxy["configs"] = args.proxy_configs
     cfg = {"dataset": dataset, "experiment": exp, "proxy": proxy,
            "search": {"space": SPACES[args.space], "optimizer": "auto"}}  # fmt: skip
     (work / f"{exp}.yaml").write_text(yaml.safe_dump(cfg))
@@ -126,12 +130,16 @@ def write(found: list[dict[str, Any]], args: argparse.Namespace) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     frame = frame_of(found)
     frame.to_parquet(out.with_suffix(".parquet"))
+    flags = f" --proxy-configs {args.proxy_configs}" if args.proxy_configs else ""
+    table = "the schema's proxy defaults"
+    if args.proxy_configs:
+        table = f"the schema's proxy defaults but {args.proxy_configs} proxy configs"
     lines = [
         "# Does the proxy predict the live search?",
         "",
         f"Measured {dt.date.today()} on {machine()}; `python benchmarks/proxy_validation.py "
-        f"--space {args.space} --seeds {args.seeds} --budget {args.budget:g}`: the {args.space} "
-        f"space ({SPACES[args.space]}), the schema's proxy defaults, every candidate live for "
+        f"--space {args.space} --seeds {args.seeds} --budget {args.budget:g}{flags}`: the "
+        f"{args.space} space ({SPACES[args.space]}), {table}, every candidate live for "
         f"{args.seeds} seeds x {args.budget:g} epochs (one worker). Targets (issue 18): "
         "proxy-vs-live Spearman >= 0.6, the selected optimizer in the live top 2.",
         "",
@@ -181,6 +189,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3, help="live runs per optimizer")
     parser.add_argument("--budget", type=float, default=45, help="epochs of each live run")
     parser.add_argument("--optimizers", nargs="+", help="default: the schema's candidates")
+    parser.add_argument("--proxy-configs", type=int, help="proxy.configs (default: the schema's)")
     parser.add_argument("--out", help="output stem (default: results/proxy_validation_<space>)")
     parser.add_argument("--keep", help="work in this folder and keep it")
     args = parser.parse_args()
