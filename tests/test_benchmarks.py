@@ -12,7 +12,9 @@ import pytest
 
 from benchmarks.peers import (
     VARIANTS,
+    best_peer_of,
     best_so_far,
+    dataset_lines,
     own_tempdir,
     pipeline_space,
     ratio,
@@ -80,6 +82,25 @@ def test_summary_times_and_targets() -> None:
     assert verdict["fast"] and verdict["top"] and "17 %" in verdict["line"]
     slow = targets(table, {"optuna/hpotext_2w": 0.9}, "optuna")
     assert not slow["fast"] and "missed" in slow["line"]
+
+
+def test_a_subset_of_variants_picks_the_best_peer_among_those_that_ran() -> None:
+    """--variants optuna hpotext_2w: the peers left out are not asked for; without hpotext_2w
+    or a peer the targets say they were not evaluated instead of failing."""
+    e = evals()
+    tests = pd.DataFrame(
+        [{"variant": v, "seed": s, "test_accuracy": 0.8} for v in VARIANTS for s in (0, 1)]
+    )
+    only = e[e.variant.isin(["optuna", "hpotext_2w"])]
+    table = summary(only, tests, BUDGET)
+    assert best_peer_of(table) == "optuna"
+    lines, verdict = dataset_lines("x", table, times(only, BUDGET), BUDGET)
+    assert verdict["best_peer"] == "optuna" and "Best peer" in verdict["line"]
+    mine = e[e.variant.isin(["hpotext_1w", "hpotext_2w"])]
+    table = summary(mine, tests, BUDGET)
+    assert best_peer_of(table) is None
+    _, verdict = dataset_lines("x", table, times(mine, BUDGET), BUDGET)
+    assert "not evaluated" in verdict["line"] and not verdict["fast"]
 
 
 def test_pipeline_space_keeps_every_prior() -> None:
