@@ -583,7 +583,7 @@ def wall(total: float, args: argparse.Namespace) -> str:
 
 def variants_flag(args: argparse.Namespace) -> str:
     """The --variants option as the command line had it, when not every variant ran."""
-    chosen = list(getattr(args, "variants", VARIANTS))
+    chosen = list(args.variants)
     return "" if chosen == list(VARIANTS) else " --variants " + " ".join(chosen)
 
 

@@ -10,10 +10,9 @@ table and surrogate, through the workflow's own rules, as benchmarks/proxy_valid
 studies did), replays every optimizer over --seeds seeds at each --budgets value, and reports per
 budget: the median trials per replay, each optimizer's proxy mean rank on the normalized regret
 AUC (the selection's own metric), and the Spearman correlation of that ranking with the
-committed live mean ranks
-(benchmarks/results/proxy_validation_scratch*.parquet). Those live runs predate optuna_tpe's
-start at the prior config, so the replays run TPE without it (search.options.prior_first:
-false); its rank with the prior start is a column of its own.
+committed live mean ranks (benchmarks/results/proxy_validation_scratch*.parquet). Those live
+runs predate optuna_tpe's start at the prior config, so the replays run TPE without it
+(search.options.prior_first: false); its rank with the prior start is a column of its own.
 
 Writes benchmarks/results/proxy_budget.{md,parquet,png}.
 

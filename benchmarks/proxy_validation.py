@@ -17,7 +17,7 @@ Writes benchmarks/results/proxy_validation_<space>.{md,parquet,png}.
 
     python benchmarks/proxy_validation.py --space scratch            # 2 CPU cores: ~1-2 h
     python benchmarks/proxy_validation.py --space default            # a GPU machine
-    python benchmarks/proxy_validation.py --space scratch --datasets vader --seeds 5 \
+    python benchmarks/proxy_validation.py --space scratch --datasets vader --seeds 5 \\
         --proxy-configs 45 --out benchmarks/results/proxy_validation_vader45
     python benchmarks/proxy_validation.py --datasets trec --space scratch --seeds 2 --budget 4 \\
         --optimizers random asha dehb --out /tmp/pv/pv                 # a quick check
@@ -130,10 +130,10 @@ def write(found: list[dict[str, Any]], args: argparse.Namespace) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     frame = frame_of(found)
     frame.to_parquet(out.with_suffix(".parquet"))
-    flags = f" --proxy-configs {args.proxy_configs}" if args.proxy_configs else ""
-    table = "the schema's proxy defaults"
+    flags, table = "", "the schema's proxy defaults"
     if args.proxy_configs:
-        table = f"the schema's proxy defaults but {args.proxy_configs} proxy configs"
+        flags = f" --proxy-configs {args.proxy_configs}"
+        table += f" but {args.proxy_configs} proxy configs"
     lines = [
         "# Does the proxy predict the live search?",
         "",
