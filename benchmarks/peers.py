@@ -32,7 +32,12 @@ retrained once (its config and epochs, on the search subset, from scratch, no st
 share of the joint top-10 (best evaluation per run and config) of each dataset; evaluations,
 configs and epochs per run. Writes <out>.md, <out>.parquet (every evaluation) and <out>.png.
 
+With ``--portfolio N`` hpotext_1w and hpotext_2w start, after the prior config, with N configs
+of config/portfolio.yaml from the datasets other than the one searched (search.portfolio).
+
     python benchmarks/peers.py --datasets vader trec --seeds 5 --budget 90
+    python benchmarks/peers.py --datasets trec --seeds 5 --budget 90 --variants optuna \
+        hpotext_2w --portfolio 4 --out benchmarks/results/peers_trec90_portfolio
     python benchmarks/peers.py --datasets trec --seeds 1 --budget 20 --out /tmp/peers/p
 """
 
@@ -68,6 +73,7 @@ from hpotext.io import canonical_json  # noqa: E402
 from hpotext.optimizers.records import Result, Suggestion  # noqa: E402
 from hpotext.search.objective import TrialRunner  # noqa: E402
 from hpotext.search.store import TrialStore  # noqa: E402
+from hpotext.space import portfolio  # noqa: E402
 from hpotext.train.callbacks import Callback, TrainState  # noqa: E402
 from hpotext.train.loop import load_model  # noqa: E402
 from hpotext.train.metrics import predict  # noqa: E402
@@ -286,8 +292,20 @@ def run_hpotext(job: dict[str, Any]) -> None:
         str(Path(job["store"]) / f"{job['worker']}.done"),
         stopping=cfg["stopping"],
         continuation=True,
-        options={"prior_first": False} if job["variant"].endswith("_noprior") else None,
+        options=hpotext_options(job),
     )
+
+
+def hpotext_options(job: dict[str, Any]) -> dict[str, Any]:
+    """optuna_tpe's options: no prior start for the _noprior ablation; otherwise the portfolio
+    of ``--portfolio`` configs from the other datasets (hpotext/space/portfolio.py)."""
+    if job["variant"].endswith("_noprior"):
+        return {"prior_first": False}
+    if not job["portfolio"]:
+        return {}
+    space = space_mod.load(str(ROOT / job["config"]["search"]["space"]))
+    entries = portfolio.read(ROOT / "config" / "portfolio.yaml")
+    return {"initial": portfolio.select(entries, space, job["portfolio"], (job["dataset"],))}
 
 
 def own_tempdir(job: dict[str, Any]) -> None:
@@ -581,6 +599,16 @@ def wall(total: float, args: argparse.Namespace) -> str:
     )
 
 
+def portfolio_note(args: argparse.Namespace) -> str:
+    n = getattr(args, "portfolio", 0)
+    if not n:
+        return ""
+    return (
+        f" and then {n} portfolio configs (config/portfolio.yaml: the families benchmark's tuned "
+        "configs of the other datasets, each dataset's best first; the ablation without either)"
+    )
+
+
 def variants_flag(args: argparse.Namespace) -> str:
     """The --variants option as the command line had it, when not every variant ran."""
     chosen = list(args.variants)
@@ -597,13 +625,14 @@ def write(evals: pd.DataFrame, tests: pd.DataFrame, args: argparse.Namespace, to
         "",
         f"Machine: {machine()}. Date: {dt.date.today().isoformat()}. "
         f"`python benchmarks/peers.py --datasets {' '.join(args.datasets)} --seeds {args.seeds} "
-        f"--budget {args.budget:g}{variants_flag(args)}`: "
+        f"--budget {args.budget:g}{variants_flag(args)}"
+        f"{f' --portfolio {args.portfolio}' if getattr(args, 'portfolio', 0) else ''}`: "
         "the from-scratch space (config/spaces/scratch.yaml, 1-9 "
         f"epochs), {args.budget:g} wall seconds per search, seeds 0..{args.seeds - 1}; hpotext "
         f"with `{args.optimizer}` (what the default study's selection picks here: the proxy "
         "cannot tell the candidates apart and proxy.fallback starts with it; the proxy stage "
-        "itself is not counted), starting at the space's prior config, continuation and "
-        "both stoppers on. Single-process variants ran "
+        f"itself is not counted), starting at the space's prior config{portfolio_note(args)}, "
+        "continuation and both stoppers on. Single-process variants ran "
         "two at a time, one torch thread each; hpotext_2w alone, two workers with one thread "
         f"each. {wall(total, args)}. Best val: the best validation accuracy recorded "
         "by then, every epoch for Optuna and hpotext (mean ± sd over seeds); test acc: each "
@@ -641,6 +670,12 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=90.0, help="wall seconds per search")
     parser.add_argument("--optimizer", default="optuna_tpe", help="hpotext's search optimizer")
     parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
+    parser.add_argument(
+        "--portfolio",
+        type=int,
+        default=0,
+        help="hpotext starts with this many configs of config/portfolio.yaml's other datasets",
+    )
     parser.add_argument("--out", default=str(OUT), help="output stem (.md, .parquet, .png)")
     parser.add_argument("--cache", default=str(ROOT / "resources"), help="data and wheels")
     parser.add_argument("--keep", help="keep the work files here instead of a temporary folder")
@@ -676,6 +711,7 @@ def main() -> None:
                             "data": str(work / name / "data"),
                             "budget": args.budget,
                             "optimizer": args.optimizer,
+                            "portfolio": args.portfolio,
                             "events": str(run / "events.jsonl"),
                             "store": str(run / "store"),
                             "tmp": str(run / "tmp"),

@@ -11,6 +11,7 @@ rule search:
         space=space_file,
         selection=of_study("selection"),
         hurdles=of_study("hurdles"),
+        portfolio=of_study("portfolio"),
     output:
         done="results/{exp}/search/workers/{worker}.json",
     log:
@@ -36,6 +37,7 @@ rule search:
         stopping=setting("stopping"),
         continuation=setting("search", "continuation"),
         options=setting("search", "options"),
+        portfolio=setting("search", "portfolio"),
     script:
         "../scripts/search.py"
 

@@ -1,6 +1,6 @@
 """One search worker: ask, train, tell through the shared trial store until the budget is spent."""
 
-from hpotext.data.info import SplitFiles
+from hpotext.data.info import DatasetInfo, SplitFiles
 from hpotext.search.steps import search
 from hpotext.workflow.scripting import run_step
 
@@ -24,6 +24,8 @@ run_step(
     continuation=bool(snakemake.params.continuation),
     options=dict(snakemake.params.options),
     hurdle_paths=list(snakemake.input.hurdles),
+    portfolio=dict(snakemake.params.portfolio),
+    dataset=DatasetInfo.from_json(snakemake.input.info).name,
     # from the config, not a param: choosing what a change does is not itself a change
     on_change=snakemake.config["search"]["on_change"],
     done_out=snakemake.output.done,

@@ -15,6 +15,7 @@ from benchmarks.peers import (
     best_peer_of,
     best_so_far,
     dataset_lines,
+    hpotext_options,
     own_tempdir,
     pipeline_space,
     ratio,
@@ -101,6 +102,20 @@ def test_a_subset_of_variants_picks_the_best_peer_among_those_that_ran() -> None
     assert best_peer_of(table) is None
     _, verdict = dataset_lines("x", table, times(mine, BUDGET), BUDGET)
     assert "not evaluated" in verdict["line"] and not verdict["fast"]
+
+
+def test_peers_portfolio_leaves_out_the_searched_dataset() -> None:
+    """--portfolio N: hpotext's jobs get N configs of the other datasets; the ablation none."""
+    from hpotext.space import portfolio
+
+    cfg = {"search": {"space": "config/spaces/scratch.yaml"}}
+    job = {"variant": "hpotext_2w", "dataset": "trec", "portfolio": 4, "config": cfg}
+    initial = hpotext_options(job)["initial"]
+    space = space_mod.load(str(ROOT / "config/spaces/scratch.yaml"))
+    entries = portfolio.read(ROOT / "config/portfolio.yaml")
+    assert initial == portfolio.select(entries, space, 4, ("trec",)) and len(initial) == 4
+    assert hpotext_options({**job, "portfolio": 0}) == {}
+    assert hpotext_options({**job, "variant": "hpotext_1w_noprior"}) == {"prior_first": False}
 
 
 def test_pipeline_space_keeps_every_prior() -> None:

@@ -83,6 +83,12 @@ def test_base_study(config) -> None:
     assert "resources/benchmarks" not in " ".join(own.benchmarks("test"))
     assert p.hurdles("test") == [] and p.arm_metrics("test") == {}
     assert plan(config("config/test.yaml"), gpu=True).gpu == 1
+    assert p.portfolio("test") == []  # off by default: the search rule reads no file
+    on = plan(config("config/test.yaml", search={"portfolio": {"size": 3}}), gpu=False)
+    assert on.portfolio("test") == ["config/portfolio.yaml"]
+    scratch = plan(config("config/scratch.yaml"), gpu=False)  # the from-scratch study
+    assert scratch.portfolio("vader_scratch") == ["config/portfolio.yaml"]
+    assert plan(config(), gpu=False).portfolio("vader") == []  # the default study: off
 
 
 def test_proxy_stage_and_benchmarks(config) -> None:

@@ -91,6 +91,28 @@ def test_every_optimizer_runs_a_real_search(data: Path, tmp_path: Path, optimize
     assert len(pd.read_parquet(tmp_path / "t.parquet")) == len(trials)
 
 
+def test_a_portfolio_starts_the_search_and_a_changed_one_is_refused(
+    data: Path, tmp_path: Path
+) -> None:
+    """search.portfolio: the other datasets' configs are the first trials; the setting is part
+    of what identifies the search, so a rerun with another portfolio stops with the fix."""
+    cells = [("other", 0.9, 0.01), ("reviews", 0.95, 0.05), ("third", 0.8, 0.002)]
+    rows = [{"dataset": d, "family": "cnn", "val_accuracy": acc,
+             "config": {"lr": lr, "token_drop": 0.1, "cnn__num_filters": 4}}
+            for d, acc, lr in cells]  # fmt: skip
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump({"entries": rows}))
+    store = tmp_path / "search"
+    portfolio = {"size": 2, "file": str(tmp_path / "p.yaml")}
+    run_worker(data, store, "hyperband", 8, portfolio=portfolio, dataset="reviews")
+    first = [TrialStore(store).trials()[i].config for i in (0, 1)]
+    assert [(c["model"], c["lr"]) for c in first] == [("cnn", 0.01), ("cnn", 0.002)]
+    assert TrialStore(store).meta()["portfolio"] == portfolio
+    run_worker(data, store, "hyperband", 12, portfolio=portfolio, dataset="reviews")  # continues
+    with pytest.raises(ConfigError, match=r"search.portfolio .*--config search='\{portfolio"):
+        run_worker(data, store, "hyperband", 16, portfolio={**portfolio, "size": 1},
+                   dataset="reviews")  # fmt: skip
+
+
 def test_multi_fidelity_search_continues_checkpoints(data: Path, tmp_path: Path) -> None:
     store = tmp_path / "search"
     run_worker(data, store, "dehb", amount=24)

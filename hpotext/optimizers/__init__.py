@@ -10,7 +10,15 @@ from hpotext.optimizers.base import Optimizer
 from hpotext.optimizers.records import Result, Suggestion, Trial
 from hpotext.space.core import Space
 
-__all__ = ["OPTIMIZERS", "Optimizer", "Result", "Suggestion", "Trial", "make_optimizer"]
+__all__ = [
+    "OPTIMIZERS",
+    "TAKES_INITIAL",
+    "Optimizer",
+    "Result",
+    "Suggestion",
+    "Trial",
+    "make_optimizer",
+]
 
 # name -> "module:Class"; modules are imported on use (dehb, neps and optuna are slow imports).
 OPTIMIZERS: dict[str, str] = {
@@ -23,6 +31,10 @@ OPTIMIZERS: dict[str, str] = {
     "priorband": "hpotext.optimizers.neps_adapter:PriorBandOptimizer",
     "optuna_tpe": "hpotext.optimizers.optuna_adapter:OptunaTPE",
 }
+
+# Optimizers with an ``initial`` option (configs asked first: the portfolio initial design).
+# DEHB and PriorBand sample inside their libraries, which take no list of configs to start from.
+TAKES_INITIAL = frozenset(OPTIMIZERS) - {"dehb", "priorband"}
 
 
 def make_optimizer(name: str, space: Space, seed: int, **options: Any) -> Optimizer:

@@ -32,6 +32,7 @@ from typing import Any
 import optuna
 from optuna.trial import Trial, TrialState
 
+from hpotext.errors import ConfigError
 from hpotext.optimizers._convert import decode_choice, encode_choices, encode_config
 from hpotext.optimizers.base import check_replay
 from hpotext.optimizers.records import Result, Suggestion
@@ -54,12 +55,21 @@ class OptunaTPE:
     ``multivariate``); the seed is set here. ``prior_first`` (default true): the first trial is
     the space's prior config, enqueued as Optuna's ``enqueue_trial`` does (as SMAC's initial
     design starts with the default configuration), so the search sees the default config at
-    once and TPE's startup trials sample the rest.
+    once and TPE's startup trials sample the rest. ``initial``: configs of the space enqueued
+    next, in order (a portfolio initial design, hpotext/space/portfolio.py), each a trial like
+    any other (pruned at a rung when the pruner says so).
     """
 
     name = "optuna_tpe"
 
-    def __init__(self, space: Space, seed: int, prior_first: bool = True, **options: Any) -> None:
+    def __init__(
+        self,
+        space: Space,
+        seed: int,
+        prior_first: bool = True,
+        initial: list[dict[str, Any]] | None = None,
+        **options: Any,
+    ) -> None:
         optuna.logging.set_verbosity(logging.WARNING)
         fid = space.fidelity
         self.space = space
@@ -75,6 +85,12 @@ class OptunaTPE:
         )
         if prior_first:
             self._study.enqueue_trial(encode_config(space, space.default()))
+        for i, config in enumerate(initial or []):
+            try:
+                space.validate(config)
+            except ConfigError as err:
+                raise ConfigError(f"optuna_tpe's initial config {i}: {err}") from None
+            self._study.enqueue_trial(encode_config(space, config))
         self._pending: dict[int, _Run] = {}  # asked, not yet told
         self._queue: deque[tuple[int, _Run]] = deque()  # told, not pruned: continue next rung
         self._asks = 0

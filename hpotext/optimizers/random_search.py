@@ -26,15 +26,22 @@ class AskTellBase:
     when it returns None) and ``_record(trial_id, objective)`` (a result arrived, first time
     only). The fidelity range and ``eta`` live in the search space; the one option is
     ``prior_fraction``: the share of new configs drawn around the space's priors instead of
-    uniformly (ASHA-Prior and friends of the priors paper, seed 002; 0 by default). Any other
-    option is a mistake and raises ConfigError.
+    uniformly (ASHA-Prior and friends of the priors paper, seed 002; 0 by default);
+    ``initial``: configs of the space that are the first new configs, in order (a portfolio
+    initial design, hpotext/space/portfolio.py). Any other option is a mistake and raises
+    ConfigError.
     """
 
     name = "base"
-    option_names: tuple[str, ...] = ("prior_fraction",)
+    option_names: tuple[str, ...] = ("prior_fraction", "initial")
 
     def __init__(
-        self, space: Space, seed: int, prior_fraction: float = 0.0, **options: Any
+        self,
+        space: Space,
+        seed: int,
+        prior_fraction: float = 0.0,
+        initial: list[dict[str, Any]] | tuple[dict[str, Any], ...] = (),
+        **options: Any,
     ) -> None:
         if options:
             raise ConfigError(
@@ -52,6 +59,12 @@ class AskTellBase:
             )
         prior_fraction = fraction
         self.prior_fraction = float(prior_fraction)
+        for i, config in enumerate(initial):
+            try:
+                space.validate(config)
+            except ConfigError as err:
+                raise ConfigError(f"optimizer '{self.name}': initial config {i}: {err}") from None
+        self._initial = [dict(c) for c in initial]
         self.space = space
         self.seed = int(seed)
         self.rng = np.random.default_rng(self.seed)
@@ -88,8 +101,10 @@ class AskTellBase:
         """A fresh config: around the priors with probability ``prior_fraction``, else uniform.
 
         With ``prior_fraction`` 0 the generator is used exactly as before the option existed, so
-        older journals replay unchanged.
+        older journals replay unchanged. The ``initial`` configs come first, without drawing.
         """
+        if self._initial:
+            return self._initial.pop(0)
         if self.prior_fraction > 0.0 and self.rng.random() < self.prior_fraction:
             from hpotext.space.priors import sample_around_prior
 

@@ -39,7 +39,7 @@ class RUSH(SuccessiveHalving):
     """
 
     name = "rush"
-    option_names = ("hurdles", "base", "prior_fraction")
+    option_names = ("hurdles", "base", "prior_fraction", "initial")
 
     def __init__(
         self,

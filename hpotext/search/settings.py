@@ -52,10 +52,12 @@ def search_meta(
     max_len: int,
     data: str | None = None,
     encoder: str | None = None,
+    portfolio: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What identifies one search: a store made with other settings is refused, not mixed.
     ``data`` is the digest of the data it searches on (``data_digest``); ``encoder`` the
-    encoder.name folder, for a space with the encoder family."""
+    encoder.name folder, for a space with the encoder family; ``portfolio`` the
+    search.portfolio setting, when it is on (its size and file)."""
     train = {k: v for k, v in base_train.items() if k != "epochs"}
     meta = {
         "optimizer": optimizer,
@@ -66,6 +68,8 @@ def search_meta(
     }
     if encoder is not None:
         meta["encoder"] = encoder
+    if portfolio and int(portfolio.get("size", 0)) > 0:
+        meta["portfolio"] = {"size": int(portfolio["size"]), "file": str(portfolio["file"])}
     return meta if data is None else {**meta, "data": data}
 
 
@@ -117,7 +121,14 @@ def check_study(
     if needs_encoder(space):
         encoder = resolve_encoder(cfg["encoder"]["name"]).folder
     known = search_meta(
-        space, named, cfg["search"]["seed"], cfg["train"], cfg["text"]["max_len"], None, encoder
+        space,
+        named,
+        cfg["search"]["seed"],
+        cfg["train"],
+        cfg["text"]["max_len"],
+        None,
+        encoder,
+        portfolio=cfg["search"].get("portfolio"),
     )
     if named == "auto":
         del known["optimizer"]
@@ -149,7 +160,13 @@ def resolution(err: SettingsChanged) -> str:
     data_changed = False
     for key in changed_keys(stored, wanted):
         top, _, sub = key.partition(".")
-        if top == "train":
+        if top == "portfolio":
+            if "portfolio" in restore.get("search", {}):
+                continue  # its size and its file: one change
+            old, new = stored.get("portfolio"), wanted.get("portfolio")
+            changes.append(f"search.portfolio {_value(old)} -> {_value(new)}")
+            restore.setdefault("search", {})["portfolio"] = old or {"size": 0}
+        elif top == "train":
             old, new = stored["train"].get(sub), wanted["train"].get(sub)
             changes.append(f"train.{sub} {_value(old)} -> {_value(new)}")
             restore.setdefault("train", {})[sub] = old

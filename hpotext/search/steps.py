@@ -11,12 +11,13 @@ from hpotext import space as space_mod
 from hpotext.data.info import SplitFiles
 from hpotext.errors import ConfigError, NoResultError
 from hpotext.io import write_json, write_parquet
-from hpotext.optimizers import make_optimizer
+from hpotext.optimizers import TAKES_INITIAL, make_optimizer
 from hpotext.search.driver import Budget, SearchWorker, comparables, incumbent, ranked_configs
 from hpotext.search.objective import TrialRunner
 from hpotext.search.settings import data_digest, open_search, search_meta
 from hpotext.search.store import TrialStore
 from hpotext.selection.rule import chosen_optimizer
+from hpotext.space import portfolio as portfolio_mod
 from hpotext.studies.sequence import hurdle_configs
 from hpotext.train.diagnosis import stoppers
 from hpotext.train.inputs import TrainInputs
@@ -24,6 +25,7 @@ from hpotext.train.loop import default_device
 from hpotext.train.setup import ModelConfig, find_batch_size
 
 log = logging.getLogger(__name__)
+DEFAULT_FILE = "config/portfolio.yaml"
 
 
 def search(
@@ -45,6 +47,8 @@ def search(
     options: dict[str, Any] | None = None,
     hurdle_paths: list[str] | None = None,
     on_change: str = "stop",
+    portfolio: dict[str, Any] | None = None,
+    dataset: str | None = None,
 ) -> int:
     """Run one search worker until the shared budget is spent; writes a small marker file.
 
@@ -55,6 +59,8 @@ def search(
     whose configs RUSH evaluates first and uses as hurdles (hpotext/studies/sequence.py).
     ``on_change`` (search.on_change): what to do with an existing search started with other
     settings, "stop" with the commands that resolve it, or "new" to keep it aside and start anew.
+    ``portfolio`` (search.portfolio: ``size`` and ``file``): the optimizer asks that many configs
+    of the file's datasets other than ``dataset`` first (hpotext/space/portfolio.py).
     """
     optimizer, _ = chosen_optimizer(optimizer, selection_path)
     options = dict(options or {})
@@ -71,7 +77,12 @@ def search(
     search_budget = Budget.from_dict(budget)  # a bad budget stops before the store is opened
     store = TrialStore(store_dir)
     digest = data_digest(*files.training())
-    meta = search_meta(space, optimizer, seed, base_train, max_len, digest, files.encoder)
+    initial = portfolio_configs(portfolio, space, optimizer, dataset)
+    if initial:
+        options["initial"] = list(options.get("initial") or []) + initial
+    meta = search_meta(
+        space, optimizer, seed, base_train, max_len, digest, files.encoder, portfolio=portfolio
+    )
     open_search(store, meta, on_change)
     data = TrainInputs(files, max_len)
     device = default_device()
@@ -97,6 +108,25 @@ def search(
     finished = search.run(runner)
     write_json({"worker": worker, "trials_finished_this_run": finished}, done_out)
     return finished
+
+
+def portfolio_configs(
+    portfolio: dict[str, Any] | None, space: space_mod.Space, optimizer: str, dataset: str | None
+) -> list[dict[str, Any]]:
+    """The search.portfolio configs for ``optimizer`` (none when size is 0 or the optimizer
+    takes no initial design, which the log says)."""
+    size = int((portfolio or {}).get("size", 0))
+    if size <= 0:
+        return []
+    if optimizer not in TAKES_INITIAL:
+        log.warning("search.portfolio: %s takes no initial configs; the portfolio is not used",
+                    optimizer)  # fmt: skip
+        return []
+    path = str((portfolio or {}).get("file") or DEFAULT_FILE)
+    exclude = (dataset,) if dataset else ()
+    configs = portfolio_mod.select(portfolio_mod.read(path), space, size, exclude)
+    log.info("portfolio (%s, without %s): %d configs first", path, dataset, len(configs))
+    return configs
 
 
 def collect_search(store_dir: str, space_path: str, trials_out: str, incumbent_out: str) -> None:

@@ -283,6 +283,11 @@ class Plan:
             for name in earlier(self.task_names, task)
         ]
 
+    def portfolio(self, exp: str) -> list[str]:
+        """The search.portfolio file when the study starts from a portfolio (none otherwise)."""
+        portfolio = self.setting(exp, "search", "portfolio")
+        return [str(portfolio["file"])] if int(portfolio["size"]) > 0 else []
+
     def selection(self, exp: str) -> list[str]:
         """The selection's choice when the study's optimizer is auto (arms share the base
         study's); nothing otherwise."""
