@@ -29,8 +29,10 @@ epoch to the trial store as it trains), every DEHB job and NePS evaluation. Meas
 dataset: best validation accuracy at 25 / 50 / 100 % of the budget; the time each variant needs
 to reach each peer's final best (same seed); the test accuracy of each run's best evaluation,
 retrained once (its config and epochs, on the search subset, from scratch, no stoppers); the
-share of the joint top-10 (best evaluation per run and config) of each dataset; evaluations,
-configs and epochs per run. Writes <out>.md, <out>.parquet (every evaluation) and <out>.png.
+share of the joint top-10 (best evaluation per run and config) of each dataset, pooled over
+all runs and per seed (each seed's runs head to head, summed; the targets use this one, since a
+pooled top 10 is set by the single luckiest run); evaluations, configs and epochs per run.
+Writes <out>.md, <out>.parquet (every evaluation) and <out>.png.
 
 With ``--portfolio N`` hpotext_1w and hpotext_2w start, after the prior config, with N configs
 of config/portfolio.yaml from the datasets other than the one searched (search.portfolio).
@@ -439,6 +441,13 @@ def top10(evals: pd.DataFrame) -> pd.DataFrame:
     ).head(10)
 
 
+def seed_top10(evals: pd.DataFrame) -> pd.DataFrame:
+    """The joint top 10 of each seed's runs (the variants that ran with that seed, head to
+    head), stacked: a pooled top 10 over all seeds is set by the single luckiest run."""
+    parts = [top10(run) for _, run in evals.groupby("seed")]
+    return pd.concat(parts, ignore_index=True) if parts else top10(evals)
+
+
 def mean_sd(values: list[float], digits: int = 4) -> str:
     v = [x for x in values if not math.isnan(x)]
     if not v:
@@ -449,7 +458,7 @@ def mean_sd(values: list[float], digits: int = 4) -> str:
 
 def summary(evals: pd.DataFrame, tests: pd.DataFrame, budget: float) -> pd.DataFrame:
     """One row per variant of one dataset."""
-    top = top10(evals)
+    top, per_seed = top10(evals), seed_top10(evals)
     rows = []
     for variant in VARIANTS:
         part = evals[evals.variant == variant]
@@ -464,6 +473,7 @@ def summary(evals: pd.DataFrame, tests: pd.DataFrame, budget: float) -> pd.DataF
         row["configs"] = float(np.mean([r["config"].nunique() for r in runs]))
         row["epochs"] = float(part["trained"].sum()) / len(runs)
         row["top10"] = int((top["variant"] == variant).sum())
+        row["top10_seed"] = int((per_seed["variant"] == variant).sum())
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -499,14 +509,16 @@ def dataset_lines(
         f"## {name}",
         "",
         "| variant | best val @25 % | @50 % | @100 % | test acc (retrained) "
-        "| evaluations/run | configs/run | epochs/run | joint top-10 |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| evaluations/run | configs/run | epochs/run | joint top-10 | per-seed top-10 |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in table.itertuples():
+        ablation = r.variant in ABLATIONS
         lines.append(
             f"| {r.variant} | {mean_sd(r.best_25)} | {mean_sd(r.best_50)} | "
             f"{mean_sd(r.best_100)} | {mean_sd(r.test)} | {r.evaluations:.1f} | {r.configs:.1f} | "
-            f"{r.epochs:.0f} | {'n/a' if r.variant in ABLATIONS else r.top10} |"
+            f"{r.epochs:.0f} | {'n/a' if ablation else r.top10} "
+            f"| {'n/a' if ablation else r.top10_seed} |"
         )
     lines += [
         "",
@@ -556,17 +568,24 @@ def targets(table: pd.DataFrame, ratios: dict[str, float], best_peer: str) -> di
         np.nanmean(t.loc["hpotext_2w", "test"]),
         np.nanmean(t.loc[best_peer, "test"]),
     )
-    mine_top, peer_top = int(t.loc["hpotext_2w", "top10"]), int(t.loc[best_peer, "top10"])
-    more = 100 * (mine_top / peer_top - 1) if peer_top else math.inf
-    fast, top_ok = r <= 0.5 and mine_test >= peer_test, more >= 50
+    fast = r <= 0.5 and mine_test >= peer_test
+    share = {}
+    for key in ("top10_seed", "top10"):
+        mine_top, peer_top = int(t.loc["hpotext_2w", key]), int(t.loc[best_peer, key])
+        more = 100 * (mine_top / peer_top - 1) if peer_top else math.inf
+        share[key] = (more >= 50, f"{mine_top} vs {peer_top} ({more:+.0f} %)")
+    top_ok = share["top10_seed"][0]
     line = (
         f"Best peer (final best validation accuracy): {best_peer}. hpotext_2w reaches its final "
         f"best in {100 * r:.0f} % of its time (median; target <= 50 %), test accuracy "
-        f"{mine_test:.4f} vs {peer_test:.4f}: {'met' if fast else 'missed'}; joint top-10 "
-        f"{mine_top} vs {peer_top} ({more:+.0f} %, target >= +50 %): "
-        f"{'met' if top_ok else 'missed'}."
+        f"{mine_test:.4f} vs {peer_test:.4f}: {'met' if fast else 'missed'}; top-10 trials "
+        f"(target >= +50 %), per seed (each seed's runs head to head, summed over seeds) "
+        f"{share['top10_seed'][1]}: {'met' if top_ok else 'missed'}; pooled over all seeds' "
+        f"runs {share['top10'][1]}: {'met' if share['top10'][0] else 'missed'} (the pooled "
+        "reading counts the luckiest run's neighbours; the verdict uses the per-seed one)."
     )
-    return {"line": line, "ratio": r, "fast": fast, "top": top_ok, "best_peer": best_peer}
+    return {"line": line, "ratio": r, "fast": fast, "top": top_ok,
+            "top_pooled": share["top10"][0], "best_peer": best_peer}  # fmt: skip
 
 
 def limits(evals: pd.DataFrame, budget: float) -> str:
@@ -638,7 +657,8 @@ def write(evals: pd.DataFrame, tests: pd.DataFrame, args: argparse.Namespace, to
         "by then, every epoch for Optuna and hpotext (mean ± sd over seeds); test acc: each "
         "run's best evaluation (config and epochs) retrained once on the search subset, "
         "scored on the test split; joint top-10: of the 10 best (run, config) pairs over all "
-        "runs of the dataset (the ablation's left out).",
+        "runs of the dataset (the ablation's left out); per-seed top-10: of the 10 best of each "
+        "seed's runs, summed over the seeds.",
         "",
     ]
     verdicts = []

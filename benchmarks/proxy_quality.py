@@ -1,10 +1,11 @@
 """How well can a surrogate of the proxy table rank configs it has not seen, and what limits it?
 
 For each dataset: split and take the search subset as the workflow does, build one proxy table of
---configs configs (config/spaces/scratch.yaml, the schema's other proxy defaults: 1200 rows,
-max_len 32, 4 epochs, width cap 64), and retrain its first --retest configs with another training
-seed. Then, for tables of --sizes configs (random subsets of the big one, --draws each), the
-surrogates below are scored as the proxy stage scores its own (hpotext.proxy.surrogate.quality):
+--configs configs (config/spaces/scratch.yaml, the schema's other proxy defaults: proxy.rows rows
+unless --rows, max_len 32, 4 epochs, width cap 64), and retrain its first --retest configs with
+another training seed. Then, for tables of --sizes configs (random subsets of the big one, --draws
+each), the surrogates below are scored as the proxy stage scores its own
+(hpotext.proxy.surrogate.quality):
 5-fold cross-validation over configs, Spearman between the held-out configs' last-epoch error
 and its prediction.
 
@@ -193,6 +194,13 @@ def bench(dataset: str, args: argparse.Namespace, work: Path) -> tuple[pd.DataFr
     return pd.DataFrame(rows), info
 
 
+def command(args: argparse.Namespace) -> str:
+    """The flags of this run, as typed."""
+    rows = f" --rows {args.rows}" if args.rows else ""
+    return (f"--datasets {' '.join(args.datasets)} --configs {args.configs}{rows} --retest "
+            f"{args.retest} --draws {args.draws} --sizes {' '.join(map(str, args.sizes))}")
+
+
 def write(frame: pd.DataFrame, infos: dict[str, dict], args: argparse.Namespace) -> None:
     import matplotlib
 
@@ -206,10 +214,9 @@ def write(frame: pd.DataFrame, infos: dict[str, dict], args: argparse.Namespace)
         "# Proxy surrogates: ranking held-out configs",
         "",
         f"Measured {dt.date.today()} on {machine()}; `python benchmarks/proxy_quality.py "
-        f"--configs {args.configs} --retest {args.retest} --draws {args.draws}` (beside another "
-        "benchmark, at nice 19: the table seconds are inflated). Spearman of the "
-        "held-out configs' last-epoch validation error (5-fold CV over configs), mean ± std over "
-        "random subsets of the table (one value for the whole table). Target (issue 18): >= 0.7.",
+        f"{command(args)}`. Spearman of the held-out configs' last-epoch validation error "
+        "(5-fold CV over configs), mean ± std over random subsets of the table (one value for "
+        "the whole table). Target (issue 18): >= 0.7.",
         "",
     ]
     for dataset, info in infos.items():

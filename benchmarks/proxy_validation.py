@@ -19,6 +19,8 @@ Writes benchmarks/results/proxy_validation_<space>.{md,parquet,png}.
     python benchmarks/proxy_validation.py --space default            # a GPU machine
     python benchmarks/proxy_validation.py --space scratch --datasets vader --seeds 5 \\
         --proxy-configs 45 --out benchmarks/results/proxy_validation_vader45
+    python benchmarks/proxy_validation.py --space scratch --seeds 5 --proxy-rows 2400 \\
+        --out benchmarks/results/proxy_validation_rows2400
     python benchmarks/proxy_validation.py --datasets trec --space scratch --seeds 2 --budget 4 \\
         --optimizers random asha dehb --out /tmp/pv/pv                 # a quick check
 """
@@ -56,6 +58,8 @@ def study(work: Path, dataset: str, args: argparse.Namespace) -> dict[str, Any]:
         proxy["optimizers"] = args.optimizers
     if args.proxy_configs:
         proxy["configs"] = args.proxy_configs
+    if args.proxy_rows:
+        proxy["rows"] = args.proxy_rows
     cfg = {"dataset": dataset, "experiment": exp, "proxy": proxy,
            "search": {"space": SPACES[args.space], "optimizer": "auto"}}  # fmt: skip
     (work / f"{exp}.yaml").write_text(yaml.safe_dump(cfg))
@@ -130,10 +134,12 @@ def write(found: list[dict[str, Any]], args: argparse.Namespace) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     frame = frame_of(found)
     frame.to_parquet(out.with_suffix(".parquet"))
-    flags, table = "", "the schema's proxy defaults"
-    if args.proxy_configs:
-        flags = f" --proxy-configs {args.proxy_configs}"
-        table += f" but {args.proxy_configs} proxy configs"
+    changed = {"configs": args.proxy_configs, "rows": args.proxy_rows}
+    changed = {k: v for k, v in changed.items() if v}
+    flags = "".join(f" --proxy-{k} {v}" for k, v in changed.items())
+    table = "the schema's proxy defaults"
+    if changed:
+        table += " but " + " and ".join(f"{v} proxy {k}" for k, v in changed.items())
     lines = [
         "# Does the proxy predict the live search?",
         "",
@@ -190,6 +196,7 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=45, help="epochs of each live run")
     parser.add_argument("--optimizers", nargs="+", help="default: the schema's candidates")
     parser.add_argument("--proxy-configs", type=int, help="proxy.configs (default: the schema's)")
+    parser.add_argument("--proxy-rows", type=int, help="proxy.rows (default: the schema's)")
     parser.add_argument("--out", help="output stem (default: results/proxy_validation_<space>)")
     parser.add_argument("--keep", help="work in this folder and keep it")
     args = parser.parse_args()

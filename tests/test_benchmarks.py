@@ -19,6 +19,7 @@ from benchmarks.peers import (
     own_tempdir,
     pipeline_space,
     ratio,
+    seed_top10,
     summary,
     targets,
     time_to,
@@ -79,10 +80,31 @@ def test_summary_times_and_targets() -> None:
     tt = times(e, BUDGET).set_index(["peer", "seed"])
     assert tt.loc[("optuna", 0), "peer_t"] == 60 and tt.loc[("optuna", 0), "hpotext_2w"] == 10
     assert tt.loc[("optuna", 0), "hpotext_1w"] == 50
+    # per seed every variant's configs fit in the seed's top 10: hpotext_2w and optuna 2 + 2
+    assert table.set_index("variant").loc[["hpotext_2w", "optuna"], "top10_seed"].tolist() == [4, 4]
     verdict = targets(table, {"optuna/hpotext_2w": 10 / 60}, "optuna")
-    assert verdict["fast"] and verdict["top"] and "17 %" in verdict["line"]
+    assert verdict["fast"] and verdict["top_pooled"] and "17 %" in verdict["line"]
+    assert not verdict["top"] and "per seed (each seed's runs head to head" in verdict["line"]
+    assert "4 vs 4 (+0 %): missed; pooled over all seeds' runs 4 vs 2 (+100 %): met" in (
+        verdict["line"]
+    )
+    lead = table.assign(top10_seed=[6 if v == "hpotext_2w" else 3 for v in table.variant])
+    assert targets(lead, {"optuna/hpotext_2w": 10 / 60}, "optuna")["top"]
     slow = targets(table, {"optuna/hpotext_2w": 0.9}, "optuna")
     assert not slow["fast"] and "missed" in slow["line"]
+
+
+def test_seed_top10_ranks_each_seeds_runs_on_their_own() -> None:
+    """One lucky run fills the pooled top 10; per seed the other seed's runs count too."""
+    rows = [{"variant": "optuna", "seed": 0, "config": f"o{i}", "val_accuracy": 0.9 + i / 100}
+            for i in range(10)]  # fmt: skip
+    rows += [{"variant": "hpotext_2w", "seed": s, "config": f"h{s}{i}", "val_accuracy": 0.8}
+             for s in (0, 1) for i in range(10)]  # fmt: skip
+    rows += [{"variant": "optuna", "seed": 1, "config": "x", "val_accuracy": 0.85}]
+    e = pd.DataFrame(rows)
+    assert set(top10(e).variant) == {"optuna"}
+    counts = seed_top10(e).variant.value_counts()
+    assert counts["optuna"] == 11 and counts["hpotext_2w"] == 9
 
 
 def test_a_subset_of_variants_picks_the_best_peer_among_those_that_ran() -> None:
