@@ -184,6 +184,9 @@ def test_proxy_validation_verdict_names_each_target_and_the_fallback_order() -> 
     assert "a: asha places 2 (met)" in text and "b: asha places 3 (missed)" in text
     assert "**What limits it**: 3 live seeds" in text
     assert "the live best tpe has proxy mean rank 2.00" in text
+    # 3 optimizers, 3 seeds: CD 1.91, so on dataset a all three are within it of tpe's 1.0
+    assert "3 of 3 optimizers are within the live ranking's own Nemenyi critical " in text
+    assert "critical difference 1.91 of its best" in text
     assert "tpe 1.25, asha 2.25, random 2.50." in lines[-1]
 
 

@@ -61,8 +61,8 @@ def test_fit_surrogate_reports_quality_and_budget(fitted: Path) -> None:
 def test_split_optimizers_balances_the_replay_cost() -> None:
     names = ["random", "successive_halving", "hyperband", "asha", "dehb", "priorband", "optuna_tpe"]
     assert split_optimizers(names, 2) == [
-        ["random", "dehb", "priorband"],  # 0.5 + 1 + 3
-        ["successive_halving", "hyperband", "asha", "optuna_tpe"],  # 4
+        ["asha", "priorband"],  # 1 + 6
+        ["random", "successive_halving", "hyperband", "dehb", "optuna_tpe"],  # 0.5+1+1+2.5+2
     ]
     assert split_optimizers(names[:3], 9) == [["successive_halving"], ["hyperband"], ["random"]]
     assert split_optimizers(names, 1) == [names]

@@ -245,8 +245,10 @@ def experiment_name(config: dict[str, Any]) -> str:
     return str(name)
 
 
-# rough replay cost of each optimizer on the proxy, relative to most (NePS asks are slow)
-REPLAY_COST = {"priorband": 3.0, "random": 0.5}
+# replay cost of each optimizer on the proxy relative to successive halving, hyperband and asha
+# (10 seeds at 80 evaluations on a vader table, 2026-12-06: priorband 72 s, dehb ~28 s, optuna_tpe
+# 24 s, random 11 s, the three halving schemes ~20 s together; NePS asks are slow)
+REPLAY_COST = {"priorband": 6.0, "dehb": 2.5, "optuna_tpe": 2.0, "random": 0.5}
 
 
 def split_optimizers(optimizers: list[str], parts: int) -> list[list[str]]:
