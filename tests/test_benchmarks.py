@@ -3,6 +3,7 @@ space it passes; proxy_validation.py's targets and limits lines."""
 
 from __future__ import annotations
 
+import argparse
 import math
 import tempfile
 from pathlib import Path
@@ -27,6 +28,7 @@ from benchmarks.peers import (
     top10,
 )
 from benchmarks.proxy_validation import frame_of, verdict
+from benchmarks.proxy_validation import write as write_validation
 from hpotext import space as space_mod
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -188,6 +190,20 @@ def test_proxy_validation_verdict_names_each_target_and_the_fallback_order() -> 
     assert "3 of 3 optimizers are within the live ranking's own Nemenyi critical " in text
     assert "critical difference 1.91 of its best" in text
     assert "tpe 1.25, asha 2.25, random 2.50." in lines[-1]
+
+
+def test_proxy_validation_header_names_every_changed_proxy_setting(tmp_path: Path) -> None:
+    found = [validation("a", {"tpe": 1.0, "asha": 2.0, "random": 3.0}, "asha", 0.8)]
+    found[0].update(seconds=1.0, selection={"reason": "asha by the fallback."})
+    args = argparse.Namespace(space="scratch", seeds=3, budget=45.0, proxy_configs=45,
+                              proxy_rows=2400, out=str(tmp_path / "pv"))  # fmt: skip
+    write_validation(found, args)
+    text = (tmp_path / "pv.md").read_text()
+    assert "--budget 45 --proxy-configs 45 --proxy-rows 2400`" in text
+    assert "the schema's proxy defaults but 45 proxy configs and 2400 proxy rows," in text
+    write_validation(found, argparse.Namespace(**{**vars(args), "proxy_configs": None,
+                                                  "proxy_rows": None}))  # fmt: skip
+    assert "--budget 45`: the scratch space" in (tmp_path / "pv.md").read_text()
 
 
 def test_peer_processes_keep_temporary_files_in_their_run_folder(
