@@ -190,6 +190,12 @@ def test_proxy_validation_verdict_names_each_target_and_the_fallback_order() -> 
     assert "3 of 3 optimizers are within the live ranking's own Nemenyi critical " in text
     assert "critical difference 1.91 of its best" in text
     assert "tpe 1.25, asha 2.25, random 2.50." in lines[-1]
+    assert "half of the live seeds" not in text  # no split-half measured: none claimed
+    found[1]["validation"]["live_split_half"] = {"spearman": 0.36, "ceiling": 0.72,
+                                                 "seeds_per_half": 5.0}  # fmt: skip
+    text = "\n".join(verdict(found, frame_of(found), seeds=3))
+    assert "half of the live seeds against the other half agree at Spearman 0.36, so about " \
+        "0.72 is the most any proxy can be expected to reach" in text
 
 
 def test_proxy_validation_header_names_every_changed_proxy_setting(tmp_path: Path) -> None:
@@ -201,6 +207,7 @@ def test_proxy_validation_header_names_every_changed_proxy_setting(tmp_path: Pat
     text = (tmp_path / "pv.md").read_text()
     assert "--budget 45 --proxy-configs 45 --proxy-rows 2400`" in text
     assert "the schema's proxy defaults but 45 proxy configs and 2400 proxy rows," in text
+    assert "| a | 0.80 | 0.80 | [0.20, 0.90] | undefined | asha (proxy) |" in text
     write_validation(found, argparse.Namespace(**{**vars(args), "proxy_configs": None,
                                                   "proxy_rows": None}))  # fmt: skip
     assert "--budget 45`: the scratch space" in (tmp_path / "pv.md").read_text()

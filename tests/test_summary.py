@@ -139,3 +139,18 @@ def test_proxy_wall_share_spans_the_proxy_jobs(tmp_path) -> None:
     assert proxy_wall_share(jobs_of(files)) == pytest.approx(40.0 / 110.0, abs=1e-4)
     others = [f for f in files if "proxy" not in f and "select" not in f]
     assert proxy_wall_share(jobs_of(others)) == 0.0
+
+
+def test_proxy_check_line_names_the_live_rankings_own_agreement() -> None:
+    from hpotext.report.render import proxy_check_line
+
+    check = {"spearman": 0.5, "spearman_ci95": [0.0, 0.85], "seeds": list(range(10)),
+             "live_best": "asha", "selected": "optuna_tpe", "selected_live_rank": 3.1,
+             "selected_live_place": 2, "live_split_half": None}  # fmt: skip
+    line = proxy_check_line(check)
+    assert line.startswith("Proxy check (live runs, 10 seeds per optimizer): Spearman 0.50 ")
+    assert "(place 2); Spearman 95 % CI [0.00, 0.85] over the live seeds." in line
+    assert "Half of the live seeds" not in line
+    check["live_split_half"] = {"spearman": 0.36, "ceiling": 0.72, "seeds_per_half": 5.0}
+    assert line + " Half of the live seeds agree with the other half at Spearman 0.36: about " \
+        "0.72 is the most a proxy can reach against these live ranks." == proxy_check_line(check)

@@ -11,7 +11,7 @@ import pytest
 from hpotext.errors import ConfigError
 from hpotext.optimizers.records import Trial
 from hpotext.selection.steps import validate_proxy
-from hpotext.selection.validate import agreement, live_trajectory, spearman
+from hpotext.selection.validate import agreement, live_trajectory, spearman, to_markdown
 from hpotext.workflow.config import validate_config
 
 
@@ -88,6 +88,37 @@ def test_spearman_ci_spreads_when_the_live_seeds_disagree() -> None:
     lo, hi = spearman_ci({"a": 1.0, "b": 2.0, "c": 3.0}, auc)
     assert lo == pytest.approx(-1.0) and hi == pytest.approx(1.0)
     assert spearman_ci({"a": 1.0, "b": 2.0, "c": 3.0}, auc.iloc[:1]) is None
+
+
+def test_split_half_is_one_for_seeds_that_agree_and_undefined_below_four_seeds() -> None:
+    from hpotext.selection.validate import split_half
+
+    same = pd.DataFrame({"a": [0.1] * 4, "b": [0.2] * 4, "c": [0.3] * 4}, index=range(4))
+    half = split_half(same)
+    assert half == {"spearman": pytest.approx(1.0), "ceiling": pytest.approx(1.0),
+                    "seeds_per_half": 2.0}  # fmt: skip
+    assert split_half(same.iloc[:3]) is None
+
+
+def test_split_half_is_low_when_half_the_seeds_reverse_the_order() -> None:
+    from hpotext.selection.validate import split_half
+
+    # seeds 0, 2, 4 rank a < b < c, seeds 1, 3, 5 the reverse: most halvings mix them
+    rows = [[0.1, 0.2, 0.3] if s % 2 == 0 else [0.3, 0.2, 0.1] for s in range(6)]
+    half = split_half(pd.DataFrame(rows, columns=["a", "b", "c"]))
+    assert half is not None and half["seeds_per_half"] == 3.0
+    assert -1.0 <= half["spearman"] < 0.5 and 0.0 <= half["ceiling"] < 0.85
+    # a ceiling is never below the split-half agreement it was stepped up from
+    assert half["ceiling"] >= max(0.0, half["spearman"])
+
+
+def test_agreement_reports_the_live_split_half() -> None:
+    report = agreement(proxy({"a": 1.0, "b": 2.0, "c": 3.0}), runs(["a", "b", "c"], 4), 10.0)
+    assert report["live_split_half"]["spearman"] == pytest.approx(1.0)
+    assert "agrees with itself at Spearman 1.00" in to_markdown(report)
+    report = agreement(proxy({"a": 1.0, "b": 2.0, "c": 3.0}), runs(["a", "b", "c"]), 10.0)
+    assert report["live_split_half"] is None
+    assert "needs at least 4 live seeds" in to_markdown(report)
 
 
 def test_agreement_warns_when_the_live_ranking_is_reversed() -> None:

@@ -134,24 +134,31 @@ def to_markdown(summary: dict[str, Any]) -> str:
     ]
     check = summary.get("proxy_validation")
     if check:
-        rho = "undefined" if check["spearman"] is None else f"{check['spearman']:.2f}"
-        lines[lines.index("Best config:") : lines.index("Best config:")] = [
-            f"Proxy check (live runs, {len(check['seeds'])} seeds per optimizer): Spearman "
-            f"{rho} between the proxy's and the live ranking; live best {check['live_best']}, "
-            f"the selected {check['selected']} ranked {check['selected_live_rank']:.2f}"
-            + (
-                f" (place {check['selected_live_place']})"
-                if check.get("selected_live_place")
-                else ""
-            )
-            + (
-                f"; Spearman 95 % CI [{ci[0]:.2f}, {ci[1]:.2f}] over the live seeds."
-                if (ci := check.get("spearman_ci95"))
-                else "."
-            ),
-            "",
-        ]
+        at = lines.index("Best config:")
+        lines[at:at] = [proxy_check_line(check), ""]
     return "\n".join(lines)
+
+
+def proxy_check_line(check: dict[str, Any]) -> str:
+    """One sentence on proxy.validate: how the proxy's ranking agreed with the live one, and how
+    well the live ranking agrees with itself (the most a proxy can be expected to reach)."""
+    rho = "undefined" if check["spearman"] is None else f"{check['spearman']:.2f}"
+    place = check.get("selected_live_place")
+    ci, half = check.get("spearman_ci95"), check.get("live_split_half")
+    return (
+        f"Proxy check (live runs, {len(check['seeds'])} seeds per optimizer): Spearman "
+        f"{rho} between the proxy's and the live ranking; live best {check['live_best']}, "
+        f"the selected {check['selected']} ranked {check['selected_live_rank']:.2f}"
+        + (f" (place {place})" if place else "")
+        + (f"; Spearman 95 % CI [{ci[0]:.2f}, {ci[1]:.2f}] over the live seeds." if ci else ".")
+        + (
+            f" Half of the live seeds agree with the other half at Spearman "
+            f"{half['spearman']:.2f}: about {half['ceiling']:.2f} is the most a proxy can "
+            "reach against these live ranks."
+            if half
+            else ""
+        )
+    )
 
 
 def ensemble_lines(summary: dict[str, Any]) -> list[str]:

@@ -204,7 +204,8 @@ def summary(
     if validation_path:
         check = read_json(validation_path)
         keys = ("spearman", "spearman_ci95", "selected", "live_best", "selected_live_rank",
-                "selected_live_place", "selected_in_live_top2", "seeds")  # fmt: skip
+                "selected_live_place", "selected_in_live_top2", "seeds",
+                "live_split_half")  # fmt: skip
         summary["proxy_validation"] = {k: check.get(k) for k in keys}
         summary["warnings"] += [f"proxy validation: {check['warning']}"] if check["warning"] else []
     if importance_path:

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 POOR_AGREEMENT = 0.5  # below this Spearman the proxy's ordering did not carry over
 BOOTSTRAP = 2000  # resamples of the live seeds for the Spearman CI
+SPLITS = 500  # random halvings of the live seeds for the split-half reliability
 
 
 def live_trajectory(trials: dict[int, Trial], optimizer: str, seed: int) -> pd.DataFrame:
@@ -92,6 +93,38 @@ def spearman_ci(
     return [float(np.percentile(found, tail)), float(np.percentile(found, 100 - tail))]
 
 
+def split_half(live_auc: pd.DataFrame, seed: int = 0) -> dict[str, float] | None:
+    """How well the live ranking agrees with itself: the live seeds (rows of the seeds x
+    optimizers AUC table) split at random into two halves, each half ranked per seed and
+    averaged, and the Spearman between the halves' mean ranks averaged over ``SPLITS`` splits.
+
+    ``ceiling`` is the most a proxy (or any predictor) can be expected to correlate with the
+    mean rank over all the seeds: sqrt of the split-half value stepped up to the full seed count
+    (Spearman-Brown, 2r / (1 + r)), 0 when the halves do not agree; an approximation for rank
+    correlations. None when fewer than 4 seeds or no split gives a defined correlation.
+    """
+    import numpy as np
+
+    if len(live_auc) < 4:
+        return None
+    names = [str(c) for c in live_auc.columns]
+    per_seed = live_auc.rank(axis=1, method="average").to_numpy(float)
+    rng = np.random.default_rng(seed)
+    half = len(per_seed) // 2
+    found = []
+    for _ in range(SPLITS):
+        order = rng.permutation(len(per_seed))
+        a, b = per_seed[order[:half]].mean(axis=0), per_seed[order[half : 2 * half]].mean(axis=0)
+        rho = spearman(dict(zip(names, a, strict=True)), dict(zip(names, b, strict=True)))
+        if rho is not None:
+            found.append(rho)
+    if not found:
+        return None
+    r = float(np.mean(found))
+    full = 2 * r / (1 + r) if r > 0 else 0.0
+    return {"spearman": r, "ceiling": math.sqrt(full), "seeds_per_half": float(half)}
+
+
 def live_top(live_ranks: dict[str, float], name: str) -> int | None:
     """1 + how many optimizers ranked strictly better live than ``name`` (None if not run)."""
     if name not in live_ranks:
@@ -112,9 +145,11 @@ def agreement(proxy: dict[str, Any], traj: pd.DataFrame, budget: float) -> dict[
     live_best = min(live_ranks, key=lambda o: (live_ranks[o], o))
     final = metrics.groupby("optimizer")["final_regret"].mean()
     place = live_top(live_ranks, proxy["name"])
+    live_auc = compare.metric_blocks(metrics, "auc")
     out: dict[str, Any] = {
         "spearman": rho,
-        "spearman_ci95": spearman_ci(proxy_ranks, compare.metric_blocks(metrics, "auc")),
+        "spearman_ci95": spearman_ci(proxy_ranks, live_auc),
+        "live_split_half": split_half(live_auc),
         "selected": proxy["name"],
         "rule": proxy.get("rule", "proxy"),
         "proxy_best": proxy.get("proxy_best", proxy["name"]),
@@ -148,6 +183,16 @@ def _ci(ci: list[float] | None) -> str:
     return "undefined" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]"
 
 
+def _reliability(half: dict[str, float] | None) -> str:
+    if half is None:
+        return "The live ranking's split-half agreement needs at least 4 live seeds.\n"
+    return (
+        f"The live ranking agrees with itself at Spearman {half['spearman']:.2f} (one half of the "
+        f"live seeds against the other, {half['seeds_per_half']:g} each): a proxy can be expected "
+        f"to reach about {half['ceiling']:.2f} against the live mean ranks at best.\n"
+    )
+
+
 def to_markdown(report: dict[str, Any]) -> str:
     rho = report["spearman"]
     lines = [
@@ -161,6 +206,7 @@ def to_markdown(report: dict[str, Any]) -> str:
         f"({'within' if report.get('selected_in_live_top2') else 'outside'} the live top 2; "
         f"decided by the {report.get('rule', 'proxy')} rule, the proxy's best "
         f"{report.get('proxy_best', report['selected'])}).\n",
+        _reliability(report.get("live_split_half")),
         "| optimizer | proxy mean rank | live mean rank | live final regret |",
         "|---|---|---|---|",
     ]
