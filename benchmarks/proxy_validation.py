@@ -66,13 +66,14 @@ def study(work: Path, dataset: str, args: argparse.Namespace) -> dict[str, Any]:
     (work / f"{exp}.yaml").write_text(yaml.safe_dump(cfg))
     cmd = [sys.executable, "-m", "snakemake", f"results/{exp}/selection/validation.json",
            "--cores", "2", "--configfile", f"{exp}.yaml", "--quiet", "rules"]  # fmt: skip
+    res = work / "results" / exp
+    kept = len(list((res / "validate").glob("*_seed*.parquet")))  # a --keep folder's live runs
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True)
     if proc.returncode:
         raise SystemExit(f"study {exp} failed:\n{(proc.stdout + proc.stderr)[-4000:]}")
-    res = work / "results" / exp
     read = lambda p: json.loads((res / p).read_text())  # noqa: E731
-    return {"dataset": dataset, "seconds": time.perf_counter() - start,
+    return {"dataset": dataset, "seconds": time.perf_counter() - start, "kept_runs": kept,
             "validation": read("selection/validation.json"),
             "selection": read("selection/optimizer.json"),
             "quality": read("proxy/quality.json")}  # fmt: skip
@@ -90,6 +91,15 @@ def frame_of(found: list[dict[str, Any]]) -> pd.DataFrame:
                          "selected": opt == check["selected"],
                          "proxy_best": opt == best})  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def wall_text(one: dict[str, Any]) -> str:
+    """This invocation's wall seconds, saying so when a --keep folder already held live runs."""
+    kept = one.get("kept_runs", 0)
+    if not kept:
+        return f"{one['seconds']:.0f}"
+    runs = len(one["validation"]["live_mean_ranks"]) * len(one["validation"].get("seeds", []))
+    return f"{one['seconds']:.0f} (resumed: {kept} of {runs} live runs kept)"
 
 
 def verdict(found: list[dict[str, Any]], frame: pd.DataFrame, seeds: int) -> list[str]:
@@ -180,7 +190,7 @@ def write(found: list[dict[str, Any]], args: argparse.Namespace) -> None:
             f"| {c['selected']} "
             f"({c.get('rule', 'proxy')}) | {c.get('proxy_best', c['selected'])} "
             f"| {c.get('selected_live_place')} | {top2} "
-            f"| {c['live_best']} | {one['seconds']:.0f} |"
+            f"| {c['live_best']} | {wall_text(one)} |"
         )
     for one in found:
         part = frame[frame.dataset == one["dataset"]].sort_values("live_rank")

@@ -208,6 +208,11 @@ def test_proxy_validation_header_names_every_changed_proxy_setting(tmp_path: Pat
     assert "--budget 45 --proxy-configs 45 --proxy-rows 2400`" in text
     assert "the schema's proxy defaults but 45 proxy configs and 2400 proxy rows," in text
     assert "| a | 0.80 | 0.80 | [0.20, 0.90] | undefined | asha (proxy) |" in text
+    assert text.splitlines()[6].endswith("| tpe | 1 |")  # wall seconds, nothing kept
+    found[0].update(kept_runs=4)
+    found[0]["validation"]["seeds"] = [0, 1, 2]
+    write_validation(found, args)
+    assert "| tpe | 1 (resumed: 4 of 9 live runs kept) |" in (tmp_path / "pv.md").read_text()
     write_validation(found, argparse.Namespace(**{**vars(args), "proxy_configs": None,
                                                   "proxy_rows": None}))  # fmt: skip
     assert "--budget 45`: the scratch space" in (tmp_path / "pv.md").read_text()
