@@ -27,6 +27,7 @@ from benchmarks.peers import (
     times,
     top10,
 )
+from benchmarks.proxy_surrogates import summarize as summarize_surrogates
 from benchmarks.proxy_validation import frame_of, verdict
 from benchmarks.proxy_validation import write as write_validation
 from hpotext import space as space_mod
@@ -228,3 +229,21 @@ def test_peer_processes_keep_temporary_files_in_their_run_folder(
     own_tempdir({"tmp": str(run / "tmp")})
     made = Path(tempfile.mkdtemp(prefix="hpotext-peer-"))
     assert made.parent == run / "tmp"
+
+
+def test_proxy_surrogates_scores_each_draw_against_live_and_against_the_other_draws() -> None:
+    live = {"a": 1.0, "b": 2.0, "c": 3.0}
+    rows = pd.DataFrame([
+        {"dataset": "d", "members": 1, "draw": 0, "proxy_ranks": live, "seconds": 2.0},
+        {"dataset": "d", "members": 1, "draw": 1, "proxy_ranks": {"a": 3.0, "b": 2.0, "c": 1.0},
+         "seconds": 4.0},
+        {"dataset": "d", "members": 5, "draw": 0, "proxy_ranks": live, "seconds": 3.0},
+        {"dataset": "d", "members": 5, "draw": 1, "proxy_ranks": {"a": 1.0, "b": 3.0, "c": 2.0},
+         "seconds": 3.0},
+    ])  # fmt: skip
+    table = summarize_surrogates(rows, {"d": live}).set_index("members")
+    one, five = table.loc[1], table.loc[5]
+    assert one.vs_live_mean == pytest.approx(0.0) and one.vs_live_min == pytest.approx(-1.0)
+    assert one.draws_agree == pytest.approx(-1.0) and one.proxy_best == "a, c"
+    assert five.vs_live_mean == pytest.approx(0.75) and five.draws_agree == pytest.approx(0.5)
+    assert one.seconds == pytest.approx(3.0) and int(five.draws) == 2

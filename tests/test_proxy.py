@@ -241,6 +241,27 @@ def test_fit_refuses_bad_tables() -> None:
         Surrogate.fit(table, space)
 
 
+def test_members_are_the_whole_table_fit_then_bootstrap_resamples() -> None:
+    from hpotext.proxy.surrogate import members
+
+    space = toy_space()
+    table = make_table(space, 20, lambda c, e, rng: known_error(c, e))
+    found = members(table, space, seed=3, count=3)
+    assert len(found) == 3 and all(isinstance(m, Surrogate) for m in found)
+    whole = Surrogate.fit(table, space, seed=3)
+    probe = json.loads(table.config.iloc[0])
+    assert found[0].predict(probe, 2) == pytest.approx(whole.predict(probe, 2))
+    # each resample draws 20 configs with replacement, every epoch of a drawn config kept
+    for m in found[1:]:
+        assert len(m.table) == 20 * space.fidelity.max and m.table.config_id.nunique() < 20
+    assert not found[1].table.equals(found[2].table)
+    again = members(table, space, seed=3, count=3)
+    assert again[2].predict(probe, 4) == pytest.approx(found[2].predict(probe, 4))
+    assert len(members(table, space, count=1)) == 1
+    with pytest.raises(ConfigError, match="proxy.surrogates is 0"):
+        members(table, space, count=0)
+
+
 # --- the simulated benchmark ------------------------------------------------------------------
 def test_benchmark_is_repeatable_and_charges_missing_epochs(surrogate: Surrogate) -> None:
     space = surrogate.space

@@ -213,6 +213,31 @@ class Surrogate:
         return obj
 
 
+def members(
+    table: pd.DataFrame, space: Space, seed: int = 0, kind: str = "extra_trees", count: int = 1
+) -> list[Surrogate]:
+    """``count`` surrogates of one proxy table: the one fitted to the whole table (as
+    ``Surrogate.fit`` with ``seed``), then ``count - 1`` fitted to bootstrap resamples of its
+    configs (drawn with replacement, every epoch of a drawn config kept; resample and forest
+    seeded by ``seed`` and the member's index). Replaying the optimizers across them averages
+    their ranking over the landscapes the table cannot tell apart instead of one forest's;
+    benchmarks/proxy_surrogates.py measures that, and the proxy stage keeps one surrogate (it
+    helped on trec and hurt on vader: benchmarks/results/proxy_surrogates.md).
+    """
+    if count < 1:
+        raise ConfigError(f"proxy.surrogates is {count!r}; fit at least 1 surrogate")
+    table = check_table(table)
+    found = [Surrogate.fit(table, space, seed=seed, kind=kind)]
+    ids = np.array(sorted(table.config_id.unique()))
+    rows = {i: part for i, part in table.groupby("config_id")}
+    for member in range(1, count):
+        rng = np.random.default_rng([seed, member])
+        drawn = rng.choice(ids, size=len(ids), replace=True)
+        resample = pd.concat([rows[i] for i in drawn], ignore_index=True)
+        found.append(Surrogate.fit(resample, space, seed=seed + member, kind=kind))
+    return found
+
+
 def proxy_budget(table: pd.DataFrame, evaluations: float) -> float:
     """Simulated seconds worth ``evaluations`` full-fidelity proxy evaluations (median config)."""
     per_config = table.groupby("config_id")["epoch_seconds"].sum(min_count=1).dropna()
