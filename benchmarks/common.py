@@ -1,10 +1,13 @@
-"""What every benchmark script shares: the machine line, a fixed hash seed, saving figures."""
+"""What every benchmark script shares: the machine line, the command line, a fixed hash seed,
+saving figures."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +37,33 @@ def machine() -> str:
         f"{platform.platform()}, {device}, {torch.get_num_threads()} torch threads, "
         f"torch {torch.__version__}, Python {platform.python_version()}"
     )
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return " ".join(_text(v) for v in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def command(
+    script: str,
+    args: argparse.Namespace,
+    names: Sequence[str],
+    unless: Mapping[str, Any] | None = None,
+) -> str:
+    """The run's command line as a markdown code span: `python benchmarks/<script>.py --flag
+    value ...` for each of ``names`` (an argparse dest; ``flag=dest`` where they differ), lists
+    space-joined and floats as %g. A flag is left out when its value is None or False, or equals
+    ``unless[dest]`` (a default the table's text already states); True prints the bare flag."""
+    parts = [f"python benchmarks/{script}.py"]
+    for name in names:
+        flag, _, dest = name.rpartition("=")
+        flag = flag or dest.replace("_", "-")
+        value = getattr(args, dest, None)
+        if value is None or value is False or (dest in (unless or {}) and value == unless[dest]):
+            continue
+        parts.append(f"--{flag}" if value is True else f"--{flag} {_text(value)}")
+    return f"`{' '.join(parts)}`"
 
 
 def fixed_hash_seed() -> None:

@@ -27,7 +27,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import ROOT, epoch_scores, machine, save_figure  # noqa: E402
+from benchmarks.common import ROOT, command, epoch_scores, machine, save_figure  # noqa: E402
 from benchmarks.pretrained import encoder_folder, splits  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results"
@@ -157,9 +157,7 @@ def write(frame: pd.DataFrame, args: argparse.Namespace) -> None:
         "# Pretrained vs random embedding init (embed_init)",
         "",
         f"Measured {dt.date.today()} on {machine()}; "
-        f"`python benchmarks/embed_init.py --datasets {' '.join(args.datasets)} "
-        f"--families {' '.join(args.families)} --seeds "
-        f"{' '.join(map(str, args.seeds))} --epochs {args.epochs}`.",
+        + command("embed_init", args, ["datasets", "families", "seeds", "epochs"]) + ".",
         "",
         "Each family's prior config in config/spaces/default.yaml (embed_dim 128, lr 2e-3, "
         f"batch 64, cosine schedule), {args.epochs} epochs on the full train split of the "

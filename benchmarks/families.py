@@ -39,7 +39,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import ROOT, fixed_hash_seed, machine, save_figure  # noqa: E402
+from benchmarks.common import ROOT, command, fixed_hash_seed, machine, save_figure  # noqa: E402
 from benchmarks.ensemble import work_copy  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results" / "families"
@@ -142,8 +142,8 @@ def write(frame: pd.DataFrame, args: argparse.Namespace, out: Path) -> None:
     lines = [
         "# Every model family tuned with the same budget",
         "",
-        f"Measured {dt.date.today()} on {machine()}; `python benchmarks/families.py "
-        f"--budget {args.budget} --news-rows {args.news_rows}`.",
+        f"Measured {dt.date.today()} on {machine()}; "
+        f"{command('families', args, ['budget', 'news_rows'])}.",
         "",
         f"One study per cell: the default space with the model fixed to the family, Hyperband "
         f"over 1..3 epochs, {args.budget} wall seconds of search on two workers, the tuned config "

@@ -65,7 +65,7 @@ import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import fixed_hash_seed, machine, plot_anytime  # noqa: E402
+from benchmarks.common import command, fixed_hash_seed, machine, plot_anytime  # noqa: E402
 from benchmarks.efficiency import prepare, subset_files  # noqa: E402
 from hpotext import space as space_mod  # noqa: E402
 from hpotext.data.datasets import dataset_names  # noqa: E402
@@ -628,12 +628,6 @@ def portfolio_note(args: argparse.Namespace) -> str:
     )
 
 
-def variants_flag(args: argparse.Namespace) -> str:
-    """The --variants option as the command line had it, when not every variant ran."""
-    chosen = list(args.variants)
-    return "" if chosen == list(VARIANTS) else " --variants " + " ".join(chosen)
-
-
 def write(evals: pd.DataFrame, tests: pd.DataFrame, args: argparse.Namespace, total: float) -> None:
     stem = Path(args.out)
     stem.parent.mkdir(parents=True, exist_ok=True)
@@ -643,10 +637,9 @@ def write(evals: pd.DataFrame, tests: pd.DataFrame, args: argparse.Namespace, to
         "# Head to head: hpotext against Optuna, DEHB and NePS at the same budget",
         "",
         f"Machine: {machine()}. Date: {dt.date.today().isoformat()}. "
-        f"`python benchmarks/peers.py --datasets {' '.join(args.datasets)} --seeds {args.seeds} "
-        f"--budget {args.budget:g}{variants_flag(args)}"
-        f"{f' --portfolio {args.portfolio}' if getattr(args, 'portfolio', 0) else ''}`: "
-        "the from-scratch space (config/spaces/scratch.yaml, 1-9 "
+        + command("peers", args, ["datasets", "seeds", "budget", "variants", "portfolio"],
+                  {"variants": list(VARIANTS), "portfolio": 0})  # fmt: skip
+        + ": the from-scratch space (config/spaces/scratch.yaml, 1-9 "
         f"epochs), {args.budget:g} wall seconds per search, seeds 0..{args.seeds - 1}; hpotext "
         f"with `{args.optimizer}` (what the default study's selection picks here: the proxy "
         "cannot tell the candidates apart and proxy.fallback starts with it; the proxy stage "

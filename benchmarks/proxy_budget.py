@@ -36,7 +36,14 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import ROOT, SCRATCH_SPACE, fixed_hash_seed, machine, save_figure  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    ROOT,
+    SCRATCH_SPACE,
+    command,
+    fixed_hash_seed,
+    machine,
+    save_figure,
+)
 from benchmarks.ensemble import work_copy  # noqa: E402
 from hpotext import schema  # noqa: E402
 
@@ -158,9 +165,9 @@ def write(frame: pd.DataFrame, args: argparse.Namespace) -> None:
     lines = [
         "# Proxy replay budget: proxy ranks against live ranks",
         "",
-        f"Measured {dt.date.today()} on {machine()}; `python benchmarks/proxy_budget.py "
-        f"--datasets {' '.join(args.datasets)} --budgets {' '.join(f'{b:g}' for b in args.budgets)}"
-        f" --seeds {args.seeds}`. The from-scratch space's proxy (the workflow's proxy_table and "
+        f"Measured {dt.date.today()} on {machine()}; "
+        + command("proxy_budget", args, ["datasets", "budgets", "seeds"])
+        + ". The from-scratch space's proxy (the workflow's proxy_table and "
         "proxy_surrogate rules with the schema's defaults), every optimizer replayed over "
         f"{args.seeds} seeds per budget; proxy rank: mean rank of the normalized regret AUC "
         "(the selection's metric); live rank: the committed proxy validation's "

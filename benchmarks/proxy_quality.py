@@ -46,7 +46,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import fixed_hash_seed, machine, save_figure  # noqa: E402
+from benchmarks.common import command, fixed_hash_seed, machine, save_figure  # noqa: E402
 from benchmarks.optimizers import TABLE_KEYS, study_config  # noqa: E402
 from hpotext import space as space_mod  # noqa: E402
 from hpotext.data import steps as pipeline  # noqa: E402
@@ -194,13 +194,6 @@ def bench(dataset: str, args: argparse.Namespace, work: Path) -> tuple[pd.DataFr
     return pd.DataFrame(rows), info
 
 
-def command(args: argparse.Namespace) -> str:
-    """The flags of this run, as typed."""
-    rows = f" --rows {args.rows}" if args.rows else ""
-    return (f"--datasets {' '.join(args.datasets)} --configs {args.configs}{rows} --retest "
-            f"{args.retest} --draws {args.draws} --sizes {' '.join(map(str, args.sizes))}")
-
-
 def write(frame: pd.DataFrame, infos: dict[str, dict], args: argparse.Namespace) -> None:
     import matplotlib
 
@@ -213,8 +206,10 @@ def write(frame: pd.DataFrame, infos: dict[str, dict], args: argparse.Namespace)
     lines = [
         "# Proxy surrogates: ranking held-out configs",
         "",
-        f"Measured {dt.date.today()} on {machine()}; `python benchmarks/proxy_quality.py "
-        f"{command(args)}`. Spearman of the held-out configs' last-epoch validation error "
+        f"Measured {dt.date.today()} on {machine()}; "
+        + command("proxy_quality", args, ["datasets", "configs", "rows", "retest", "draws",
+                                          "sizes"])  # fmt: skip
+        + ". Spearman of the held-out configs' last-epoch validation error "
         "(5-fold CV over configs), mean ± std over random subsets of the table (one value for "
         "the whole table). Target (issue 18): >= 0.7.",
         "",

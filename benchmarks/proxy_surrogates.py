@@ -35,9 +35,10 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import ROOT, fixed_hash_seed, machine, save_figure  # noqa: E402
+from benchmarks.common import ROOT, command, fixed_hash_seed, machine, save_figure  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results" / "proxy_surrogates"
+DATASETS = ["vader", "trec"]
 
 
 def study_folder(root: Path, dataset: str) -> Path:
@@ -121,9 +122,10 @@ def write(rows: pd.DataFrame, live: dict[str, dict[str, float]], args: argparse.
     lines = [
         "# Replaying over several surrogates of the proxy table",
         "",
-        f"Measured {dt.date.today()} on {machine()}; `python benchmarks/proxy_surrogates.py "
-        f"--from {args.source} --members {' '.join(map(str, args.members))} --draws {args.draws} "
-        f"--seeds {args.seeds}`: each kept study's proxy table, {args.seeds} replay seeds per "
+        f"Measured {dt.date.today()} on {machine()}; "
+        + command("proxy_surrogates", args, ["from=source", "datasets", "members", "draws",
+                  "seeds"], {"datasets": DATASETS})  # fmt: skip
+        + f": each kept study's proxy table, {args.seeds} replay seeds per "
         "optimizer (seed s on member s mod members), ranked on normalized regret AUC; live: the "
         "study's validation.json mean ranks. vs live: Spearman of the proxy's and the live mean "
         "ranks over the draws; draws agree: mean Spearman between two draws' proxy rankings.",
@@ -158,7 +160,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--from", dest="source", required=True,
                         help="a proxy validation's --keep folder")  # fmt: skip
-    parser.add_argument("--datasets", nargs="+", default=["vader", "trec"])
+    parser.add_argument("--datasets", nargs="+", default=DATASETS)
     parser.add_argument("--members", nargs="+", type=int, default=[1, 5])
     parser.add_argument("--draws", type=int, default=4)
     parser.add_argument("--seeds", type=int, default=10, help="replay seeds per optimizer")

@@ -42,11 +42,19 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import ROOT, SCRATCH_SPACE, fixed_hash_seed, machine, save_figure  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    ROOT,
+    SCRATCH_SPACE,
+    command,
+    fixed_hash_seed,
+    machine,
+    save_figure,
+)
 from benchmarks.ensemble import work_copy  # noqa: E402
 from hpotext.selection.stats import critical_difference  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results" / "proxy_validation"
+DATASETS = ["vader", "trec"]
 SPACES = {"default": "config/spaces/default.yaml", "scratch": SCRATCH_SPACE}
 
 
@@ -157,16 +165,16 @@ def write(found: list[dict[str, Any]], args: argparse.Namespace) -> None:
     frame.to_parquet(out.with_suffix(".parquet"))
     changed = {"configs": args.proxy_configs, "rows": args.proxy_rows}
     changed = {k: v for k, v in changed.items() if v}
-    flags = "".join(f" --proxy-{k} {v}" for k, v in changed.items())
+    names = ["datasets", "space", "seeds", "budget", "optimizers", "proxy_configs", "proxy_rows"]
+    typed = command("proxy_validation", args, names, {"datasets": DATASETS})
     table = "the schema's proxy defaults"
     if changed:
         table += " but " + " and ".join(f"{v} proxy {k}" for k, v in changed.items())
     lines = [
         "# Does the proxy predict the live search?",
         "",
-        f"Measured {dt.date.today()} on {machine()}; `python benchmarks/proxy_validation.py "
-        f"--space {args.space} --seeds {args.seeds} --budget {args.budget:g}{flags}`: the "
-        f"{args.space} space ({SPACES[args.space]}), {table}, every candidate live for "
+        f"Measured {dt.date.today()} on {machine()}; {typed}: the {args.space} space "
+        f"({SPACES[args.space]}), {table}, every candidate live for "
         f"{args.seeds} seeds x {args.budget:g} epochs (one worker). Targets (issue 18): "
         "proxy-vs-live Spearman >= 0.6, the selected optimizer in the live top 2.",
         "",
@@ -217,7 +225,7 @@ def write(found: list[dict[str, Any]], args: argparse.Namespace) -> None:
 def main() -> None:
     fixed_hash_seed()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", nargs="+", default=["vader", "trec"])
+    parser.add_argument("--datasets", nargs="+", default=DATASETS)
     parser.add_argument("--space", choices=sorted(SPACES), default="default")
     parser.add_argument("--seeds", type=int, default=3, help="live runs per optimizer")
     parser.add_argument("--budget", type=float, default=45, help="epochs of each live run")

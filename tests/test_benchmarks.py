@@ -247,3 +247,17 @@ def test_proxy_surrogates_scores_each_draw_against_live_and_against_the_other_dr
     assert one.draws_agree == pytest.approx(-1.0) and one.proxy_best == "a, c"
     assert five.vs_live_mean == pytest.approx(0.75) and five.draws_agree == pytest.approx(0.5)
     assert one.seconds == pytest.approx(3.0) and int(five.draws) == 2
+
+
+def test_command_prints_the_flags_as_typed_and_leaves_out_the_unset_ones() -> None:
+    from benchmarks.common import command
+
+    args = argparse.Namespace(datasets=["vader"], budget=45.0, rows=None, reuse=True,
+                              quick=False, source="/tmp/k", portfolio=0)  # fmt: skip
+    text = command("x", args, ["datasets", "budget", "rows", "reuse", "quick", "from=source",
+                               "portfolio", "missing"], {"portfolio": 0})  # fmt: skip
+    assert text == "`python benchmarks/x.py --datasets vader --budget 45 --reuse --from /tmp/k`"
+    args.datasets = ["vader", "trec"]
+    assert command("x", args, ["datasets"], {"datasets": ["vader", "trec"]}) == (
+        "`python benchmarks/x.py`"
+    )
