@@ -68,6 +68,18 @@ def spearman(a: dict[str, float], b: dict[str, float]) -> float | None:
     return float(stats.spearmanr(x, y).statistic)
 
 
+def _seed_ranks(live_auc: pd.DataFrame) -> tuple[list[str], Any]:
+    """The optimizers and their rank on every live seed (rows of the seeds x optimizers AUC
+    table, ranked within each row)."""
+    per_seed = live_auc.rank(axis=1, method="average").to_numpy(float)
+    return [str(c) for c in live_auc.columns], per_seed
+
+
+def _mean_ranks(names: list[str], per_seed: Any, rows: Any) -> dict[str, float]:
+    """Each optimizer's mean rank over the seeds ``rows`` (indices into ``per_seed``)."""
+    return dict(zip(names, per_seed[rows].mean(axis=0), strict=True))
+
+
 def spearman_ci(
     proxy_ranks: dict[str, float], live_auc: pd.DataFrame, level: float = 0.95, seed: int = 0
 ) -> list[float] | None:
@@ -78,13 +90,12 @@ def spearman_ci(
 
     if len(live_auc) < 2:
         return None
-    names = [str(c) for c in live_auc.columns]
-    per_seed = live_auc.rank(axis=1, method="average").to_numpy(float)
+    names, per_seed = _seed_ranks(live_auc)
     rng = np.random.default_rng(seed)
     found = []
     for _ in range(BOOTSTRAP):
         rows = rng.integers(len(per_seed), size=len(per_seed))
-        rho = spearman(proxy_ranks, dict(zip(names, per_seed[rows].mean(axis=0), strict=True)))
+        rho = spearman(proxy_ranks, _mean_ranks(names, per_seed, rows))
         if rho is not None:
             found.append(rho)
     if not found:
@@ -107,15 +118,14 @@ def split_half(live_auc: pd.DataFrame, seed: int = 0) -> dict[str, float] | None
 
     if len(live_auc) < 4:
         return None
-    names = [str(c) for c in live_auc.columns]
-    per_seed = live_auc.rank(axis=1, method="average").to_numpy(float)
+    names, per_seed = _seed_ranks(live_auc)
     rng = np.random.default_rng(seed)
     half = len(per_seed) // 2
     found = []
     for _ in range(SPLITS):
         order = rng.permutation(len(per_seed))
-        a, b = per_seed[order[:half]].mean(axis=0), per_seed[order[half : 2 * half]].mean(axis=0)
-        rho = spearman(dict(zip(names, a, strict=True)), dict(zip(names, b, strict=True)))
+        rho = spearman(_mean_ranks(names, per_seed, order[:half]),
+                       _mean_ranks(names, per_seed, order[half : 2 * half]))  # fmt: skip
         if rho is not None:
             found.append(rho)
     if not found:
