@@ -11,6 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from benchmarks.fused_optimizer import family_prior
+from benchmarks.fused_optimizer import table as fused_table
 from benchmarks.peers import (
     VARIANTS,
     best_peer_of,
@@ -261,3 +263,20 @@ def test_command_prints_the_flags_as_typed_and_leaves_out_the_unset_ones() -> No
     assert command("x", args, ["datasets"], {"datasets": ["vader", "trec"]}) == (
         "`python benchmarks/x.py`"
     )
+
+
+def test_fused_optimizer_trains_each_family_at_its_prior_and_tables_the_speed_up() -> None:
+    space = space_mod.load(ROOT / "config" / "spaces" / "scratch.yaml")
+    lstm = family_prior(space, "lstm")
+    space.validate(lstm)
+    assert lstm["model"] == "lstm" and lstm["lstm__hidden_dim"] == 128
+    assert not any(key.startswith("cnn__") for key in lstm)
+    runs = pd.DataFrame(
+        [{"dataset": "x", "family": "boe", "seed": seed, "variant": variant,
+          "epoch_seconds": seconds, "val_accuracy": acc}
+         for seed, variant, seconds, acc in [(0, "default", 2.0, 0.70), (0, "fused", 1.0, 0.70),
+                                             (1, "fused", 0.5, 0.80), (1, "default", 1.0, 0.81)]]
+    )  # fmt: skip
+    row = fused_table(runs).iloc[0]
+    assert row["default s/epoch"] == "1.50" and row["fused s/epoch"] == "0.75"
+    assert row["speed-up"] == "2.00x" and row["largest per-seed acc difference"] == "0.0100"

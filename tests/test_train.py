@@ -194,3 +194,35 @@ def test_load_model_restores_weights_and_epoch(tmp_path) -> None:
     saved = torch.load(checkpoint_path(tmp_path, 2), weights_only=False)["model"]
     assert epoch == 2 and not model.training
     assert all(torch.equal(v, saved[k]) for k, v in model.state_dict().items())
+
+
+@pytest.mark.parametrize("optimizer", ["adamw", "sgd"])
+def test_fused_optimizer_trains_as_the_default_one(tmp_path, monkeypatch, optimizer: str) -> None:
+    """The fused kernels (loop.FUSED) give the default optimizer's weights to float rounding,
+    and a checkpoint written without them (before FUSED) resumes."""
+    from hpotext.train import loop
+
+    cfg = TrainConfig(
+        epochs=3, batch_size=16, lr=0.05, optimizer=optimizer, momentum=0.9, weight_decay=0.01
+    )
+    data, weights, groups = toy_data(120), {}, {}
+    for fused in (True, False):
+        monkeypatch.setattr(loop, "FUSED", fused)
+        folder = tmp_path / str(fused)
+        train("boe", BOE, cfg, data, epochs=3, seed=1, checkpoint_dir=folder, device=CPU)
+        ckpt = torch.load(checkpoint_path(folder, 3), weights_only=False)
+        weights[fused] = ckpt["model"]
+        groups[fused] = ckpt["optimizer"]["param_groups"][0]
+    assert groups[True]["fused"] is True and not groups[False]["fused"]
+    for key, tensor in weights[False].items():
+        assert torch.allclose(tensor, weights[True][key], atol=1e-5), key
+    monkeypatch.setattr(loop, "FUSED", True)
+    old = tmp_path / "False"
+    rest = train(
+        "boe", BOE, cfg, data, epochs=3, seed=1, checkpoint_dir=tmp_path / "resumed",
+        resume_from=checkpoint_path(old, 2), device=CPU,
+    )  # fmt: skip
+    resumed = torch.load(checkpoint_path(tmp_path / "resumed", 3), weights_only=False)
+    assert rest.epochs_trained == 1
+    for key, tensor in weights[False].items():
+        assert torch.allclose(tensor, resumed["model"][key], atol=1e-5), key
