@@ -553,6 +553,38 @@ def dataset_lines(
     return lines + ["", verdict["line"], ""], verdict
 
 
+def seed_lines(
+    evals: pd.DataFrame, tests: pd.DataFrame, tt: pd.DataFrame, budget: float, peer: str | None
+) -> list[str]:
+    """One row per seed and variant of one dataset: best val at 25/50/100 % of the budget,
+    test accuracy, evaluations, configs and the time to ``peer``'s final best of that seed
+    (hpotext's over the peer's)."""
+    if peer is None:
+        return []
+    lines = [
+        f"Per seed (time to {peer}'s final best of the same seed; - where never reached):",
+        "",
+        "| seed | variant | best val @25 % | @50 % | @100 % | test acc | evaluations | configs "
+        f"| time s to {peer}'s best | ratio |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    goal = tt[tt.peer == peer].set_index("seed")
+    runs = dict(iter(evals.groupby(["seed", "variant"])))
+    order = sorted((int(s), VARIANTS.index(v)) for s, v in runs if s in goal.index)
+    for seed, variant, run in ((s, VARIANTS[i], runs[(s, VARIANTS[i])]) for s, i in order):
+        peer_t = goal.loc[seed, "peer_t"]
+        t = peer_t if variant == peer else goal.loc[seed].get(variant)
+        t = None if t is None or (isinstance(t, float) and math.isnan(t)) else float(t)
+        best = [best_so_far(run, f * budget) for f in FRACTIONS]
+        test = tests[(tests.seed == seed) & (tests.variant == variant)]["test_accuracy"]
+        cells = [str(seed), variant, *("-" if math.isnan(b) else f"{b:.4f}" for b in best),
+                 f"{test.iloc[0]:.4f}" if len(test) else "-", str(len(run)),
+                 str(run["config"].nunique()), "-" if t is None else f"{t:.0f}",
+                 "-" if variant == peer else f"{ratio(t, peer_t, budget):.2f}"]  # fmt: skip
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
 def best_peer_of(table: pd.DataFrame) -> str | None:
     """The peer with the best mean final validation accuracy among those that ran, or None."""
     t = table.set_index("variant")
@@ -657,10 +689,9 @@ def write(evals: pd.DataFrame, tests: pd.DataFrame, args: argparse.Namespace, to
     verdicts = []
     for name in args.datasets:
         part, tp = evals[evals.dataset == name], tests[tests.dataset == name]
-        block, verdict = dataset_lines(
-            name, summary(part, tp, args.budget), times(part, args.budget), args.budget
-        )
-        lines += block
+        tt = times(part, args.budget)
+        block, verdict = dataset_lines(name, summary(part, tp, args.budget), tt, args.budget)
+        lines += block + seed_lines(part, tp, tt, args.budget, verdict["best_peer"])
         verdicts.append(verdict)
     met = all(v["fast"] and v["top"] for v in verdicts)
     lines += [

@@ -280,3 +280,23 @@ def test_fused_optimizer_trains_each_family_at_its_prior_and_tables_the_speed_up
     row = fused_table(runs).iloc[0]
     assert row["default s/epoch"] == "1.50" and row["fused s/epoch"] == "0.75"
     assert row["speed-up"] == "2.00x" and row["largest per-seed acc difference"] == "0.0100"
+
+
+def test_seed_lines_give_each_seeds_runs_and_their_time_to_the_peers_best() -> None:
+    from benchmarks.peers import seed_lines
+
+    e = evals()
+    tests = pd.DataFrame(
+        [{"dataset": "x", "variant": v, "seed": s, "test_accuracy": 0.5 + s / 10}
+         for s in (0, 1) for v in VARIANTS]
+    )  # fmt: skip
+    lines = seed_lines(e, tests, times(e, BUDGET), BUDGET, "optuna")
+    rows = [line.split(" | ") for line in lines if line.startswith(("| 0 ", "| 1 "))]
+    assert [(r[0], r[1]) for r in rows][:2] == [("| 0", "optuna"), ("| 0", "dehb")]
+    by = {(r[0], r[1]): r for r in rows}
+    # optuna reaches its best 0.8 at 60 s; hpotext_2w has 0.81 at 10 s: ratio 10 / 60
+    assert by[("| 0", "hpotext_2w")][8:] == ["10", "0.17 |"]
+    assert by[("| 0", "optuna")][8:] == ["60", "- |"]
+    assert by[("| 1", "neps")][2:5] == ["-", "0.7000", "0.7000"]  # one evaluation, at 40 s
+    assert by[("| 1", "dehb")][8] == "-"  # never reaches 0.8
+    assert seed_lines(e, tests, times(e, BUDGET), BUDGET, None) == []
