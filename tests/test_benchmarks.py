@@ -29,6 +29,8 @@ from benchmarks.peers import (
     times,
     top10,
 )
+from benchmarks.proxy_cv import table as cv_table
+from benchmarks.proxy_cv import verdict as cv_verdict
 from benchmarks.proxy_surrogates import summarize as summarize_surrogates
 from benchmarks.proxy_validation import frame_of, verdict
 from benchmarks.proxy_validation import write as write_validation
@@ -300,3 +302,18 @@ def test_seed_lines_give_each_seeds_runs_and_their_time_to_the_peers_best() -> N
     assert by[("| 1", "neps")][2:5] == ["-", "0.7000", "0.7000"]  # one evaluation, at 40 s
     assert by[("| 1", "dehb")][8] == "-"  # never reaches 0.8
     assert seed_lines(e, tests, times(e, BUDGET), BUDGET, None) == []
+
+
+def test_proxy_cv_reports_the_default_table_and_the_spread_over_tables() -> None:
+    runs = pd.DataFrame(
+        [{"dataset": "x", "table_seed": seed, "configs": 30, "rows": 1200, "table_seconds": 9.0,
+          "single": single, "stage": stage, "stage_sd": 0.01}
+         for seed, single, stage in [(0, [0.6, 0.8, 0.9], 0.75), (1, [0.5, 0.4, 0.6], 0.45)]]
+    )  # fmt: skip
+    rows = cv_table(runs).splitlines()
+    assert rows[2] == "| x | 0 | 0.600 | 0.600-0.900 | 0.767 ± 0.125 | 0.750 ± 0.010 | 9 |"
+    (line,) = cv_verdict(runs)
+    assert line.startswith("x: the default table (proxy seed 0) 0.75 (met); over 2 tables 0.60")
+    assert "1 of 2 at or above 0.7" in line
+    (line,) = cv_verdict(runs[runs.table_seed == 1])
+    assert "not measured (missed)" in line

@@ -208,8 +208,15 @@ def test_surrogate_learns_a_known_table(surrogate: Surrogate, tmp_path: Path) ->
     assert quality["spearman"] > 0.85 and quality["r2"] > 0.7
     assert (quality["folds"], quality["n_configs"]) == (4, 60)
     assert surrogate.quality(folds=4, seed=0) == quality  # deterministic
+    assert quality["repeats"] == 5 and quality["spearman_sd"] >= 0.0
+    singles = [surrogate.quality(folds=4, seed=k, repeats=1)["spearman"] for k in range(3)]
+    assert surrogate.quality(folds=4, seed=0, repeats=3)["spearman"] == pytest.approx(
+        np.mean(singles)
+    )  # the mean over dealings with fold seeds 0, 1, 2
     with pytest.raises(ConfigError, match="at least 2 folds"):
         surrogate.quality(folds=1)
+    with pytest.raises(ConfigError, match="at least once"):
+        surrogate.quality(repeats=0)
     cnn = {**fresh[0], "model": "cnn", "cnn__num_filters": 8}
     boe = {k: v for k, v in cnn.items() if k != "cnn__num_filters"} | {"model": "boe"}
     assert surrogate.epoch_seconds(cnn) == pytest.approx(2.0, rel=0.05)
