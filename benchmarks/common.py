@@ -73,6 +73,21 @@ def fixed_hash_seed() -> None:
         os.execv(sys.executable, [sys.executable, *sys.argv])
 
 
+def dataset_panels(
+    frame: Any, width: float = 5.0, height: float = 3.5
+) -> tuple[Any, list[tuple[Any, str, Any]]]:
+    """A figure with one panel per dataset of ``frame`` (its ``dataset`` column, in order of
+    appearance): the figure and (axes, dataset, the dataset's rows) per panel."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(dict.fromkeys(frame.dataset))
+    fig, axes = plt.subplots(1, len(names), figsize=(width * len(names), height), squeeze=False)
+    return fig, [(ax, n, frame[frame.dataset == n]) for ax, n in zip(axes[0], names, strict=True)]
+
+
 def save_figure(fig: object, stem: Path) -> None:
     """``<stem>.png`` at 120 dpi, tight layout; the figure is closed."""
     import matplotlib.pyplot as plt

@@ -29,7 +29,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import command, machine, save_figure  # noqa: E402
+from benchmarks.common import command, dataset_panels, machine, save_figure  # noqa: E402
 from benchmarks.efficiency import prepare, subset_files  # noqa: E402
 from hpotext import space as space_mod  # noqa: E402
 from hpotext.optimizers.records import Suggestion  # noqa: E402
@@ -112,15 +112,8 @@ def table(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def plot(runs: pd.DataFrame, stem: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    names = list(dict.fromkeys(runs.dataset))
-    fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.5), squeeze=False)
-    for ax, name in zip(axes[0], names, strict=True):
-        part = runs[runs.dataset == name]
+    fig, panels = dataset_panels(runs)
+    for ax, name, part in panels:
         families = list(dict.fromkeys(part.family))
         x = np.arange(len(families))
         for k, variant in enumerate(VARIANTS):

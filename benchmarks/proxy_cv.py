@@ -30,7 +30,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import command, machine, save_figure  # noqa: E402
+from benchmarks.common import command, dataset_panels, machine, save_figure  # noqa: E402
 from benchmarks.efficiency import prepare  # noqa: E402
 from benchmarks.optimizers import TABLE_KEYS, study_config  # noqa: E402
 from hpotext import space as space_mod  # noqa: E402
@@ -120,19 +120,13 @@ def verdict(runs: pd.DataFrame) -> list[str]:
 
 
 def plot(runs: pd.DataFrame, stem: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    names = list(dict.fromkeys(runs.dataset))
-    fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.5), squeeze=False)
-    for ax, name in zip(axes[0], names, strict=True):
-        part = runs[runs.dataset == name]
+    fig, panels = dataset_panels(runs)
+    for ax, name, part in panels:
         for r in part.itertuples():
             ax.scatter([r.table_seed] * len(r.single), r.single, color="0.6", s=12)
             ax.scatter([r.table_seed], [r.stage], color="C0", marker="D", s=30)
         ax.axhline(TARGET, color="C3", lw=0.8, ls="--")
+        ax.set_xticks(sorted(part.table_seed))
         ax.set_xlabel("proxy seed (table)")
         ax.set_ylabel("held-out Spearman")
         ax.set_title(f"{name}: single dealings (grey), the stage (blue)")
